@@ -1,0 +1,60 @@
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.Extensions.Options;
+
+namespace JwtApi.Auth;
+
+/// <summary>BCrypt hashing and verification, with the same cost whether or not the user exists.</summary>
+public sealed class PasswordHasher
+{
+    /// <summary>BCrypt reads at most 72 bytes; anything past that would be silently ignored.</summary>
+    public const int MaxPasswordBytes = 72;
+
+    private readonly int _workFactor;
+
+    // Verified against when the user does not exist, so an unknown name costs the same BCrypt work as a wrong
+    // password and a stopwatch cannot tell which names are registered. Made lazily: start-up stays fast.
+    private readonly Lazy<string> _dummyHash;
+
+    public PasswordHasher(IOptions<PasswordOptions> options)
+    {
+        _workFactor = options.Value.WorkFactor;
+        _dummyHash = new Lazy<string>(() =>
+            BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), _workFactor));
+    }
+
+    public static bool FitsBcrypt(string password) => Encoding.UTF8.GetByteCount(password) <= MaxPasswordBytes;
+
+    public string Hash(string password)
+    {
+        // Refuse rather than truncate: two passwords sharing their first 72 bytes must not be equal.
+        if (!FitsBcrypt(password))
+        {
+            throw new ArgumentException($"Passwords longer than {MaxPasswordBytes} UTF-8 bytes are refused before hashing.", nameof(password));
+        }
+        return BCrypt.Net.BCrypt.HashPassword(password, _workFactor);
+    }
+
+    /// <summary>
+    /// True when <paramref name="password"/> matches <paramref name="hash"/>. A null hash (no such user) is
+    /// checked against a dummy hash and always fails, after the same work.
+    /// </summary>
+    public bool Verify(string password, string? hash)
+    {
+        var tooLong = !FitsBcrypt(password);
+        bool matches;
+        try
+        {
+            matches = BCrypt.Net.BCrypt.Verify(password, hash ?? _dummyHash.Value);
+        }
+        catch (BCrypt.Net.SaltParseException)
+        {
+            matches = false;   // a corrupt stored hash is a failed login, never a 500
+        }
+        // Over 72 bytes BCrypt would compare only a prefix: never a match.
+        return matches && hash is not null && !tooLong;
+    }
+
+    /// <summary>True when the stored hash was made with a lower work factor than configured now.</summary>
+    public bool NeedsRehash(string hash) => BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _workFactor);
+}

@@ -1,0 +1,64 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+
+namespace JwtApi.Hosting;
+
+/// <summary>Every error the service sends is application/problem+json (RFC 9457).</summary>
+public static class ApiErrors
+{
+    public static IHostApplicationBuilder AddApiErrors(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures (malformed JSON, wrong content type, a bad query value) reach the handler above with
+        // their reason instead of becoming an empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        return builder;
+    }
+
+    public static WebApplication UseApiErrors(this WebApplication app)
+    {
+        // Unhandled exceptions become a 500 problem with no exception details, in every environment.
+        app.UseExceptionHandler();
+        // 404 for unknown routes, 405 for wrong methods: a problem body instead of an empty one.
+        app.UseStatusCodePages();
+        return app;
+    }
+}
+
+/// <summary>Client mistakes caught while binding the request: answered 4xx with what was wrong.</summary>
+internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
+    {
+        var (status, title, detail) = exception switch
+        {
+            BadHttpRequestException { InnerException: JsonException json } =>
+                (400, "Invalid JSON body", $"The request body is not valid JSON for this endpoint: {json.Message}"),
+            BadHttpRequestException { StatusCode: 415 } =>
+                (415, "Unsupported media type", "Send the request body as JSON with 'Content-Type: application/json'."),
+            BadHttpRequestException { StatusCode: 413 } =>
+                (413, "Request too large", "The request body is too large."),
+            BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
+                (400, "Missing body", "A JSON request body is required."),
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            // Two admins changed the same user at once; the second should re-read and retry.
+            DbUpdateConcurrencyException =>
+                (409, "Conflict", "The user was changed by another request at the same time; read it again and retry."),
+            _ => (0, "", ""),
+        };
+        if (status == 0)
+        {
+            return false;
+        }
+        http.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            Exception = exception,
+        });
+    }
+}

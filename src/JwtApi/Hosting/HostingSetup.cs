@@ -1,0 +1,26 @@
+using System.Text.Json;
+
+namespace JwtApi.Hosting;
+
+public static class HostingSetup
+{
+    public static IHostApplicationBuilder AddHosting(this IHostApplicationBuilder builder)
+    {
+        // snake_case on the wire, as OAuth's own names (access_token, expires_in) already are.
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // also the keys of validation errors, so a field error names the field as the client sent it
+            options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
+        });
+        builder.Services.AddValidation();
+        return builder;
+    }
+
+    /// <summary><c>/health</c>: 200 when the database answers, 503 when it does not.</summary>
+    public static WebApplication MapHealth(this WebApplication app)
+    {
+        app.MapHealthChecks("/health").AllowAnonymous().WithTags("Health");
+        return app;
+    }
+}

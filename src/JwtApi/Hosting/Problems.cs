@@ -1,0 +1,33 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace JwtApi.Hosting;
+
+/// <summary>The expected failures of the API, each with one wording everywhere it occurs.</summary>
+public static class Problems
+{
+    /// <summary>One answer whether the user is unknown, the password wrong or the account disabled.</summary>
+    public static ProblemHttpResult InvalidCredentials() => TypedResults.Problem(
+        statusCode: StatusCodes.Status401Unauthorized,
+        title: "Invalid credentials",
+        detail: "The username or password is incorrect.");
+
+    public static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "Username taken",
+        detail: "That username is already in use (usernames are compared without regard to case).");
+
+    public static ProblemHttpResult UserNotFound() => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "User not found",
+        detail: "No user has that id.");
+
+    public static ProblemHttpResult LastAdmin() => TypedResults.Problem(
+        statusCode: StatusCodes.Status409Conflict,
+        title: "Last admin",
+        detail: "This is the last enabled admin: make another user admin first.");
+
+    public static ProblemHttpResult RegistrationClosed() => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound,
+        title: "Registration is closed",
+        detail: "Self-registration is turned off (Auth:AllowRegistration); ask an admin for an account.");
+}

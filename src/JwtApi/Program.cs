@@ -1,0 +1,24 @@
+using JwtApi.Auth;
+using JwtApi.Hosting;
+using JwtApi.Storage;
+using JwtApi.Tokens;
+using JwtApi.Users;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.Services.AddSingleton(TimeProvider.System);
+builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
+builder.AddApiErrors(); // Hosting/ApiErrors.cs
+builder.AddStorage();   // Storage/StorageSetup.cs
+builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
+builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
+builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs
+
+var app = builder.Build();
+app.UseApiErrors();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapAuth();
+app.MapUsers();
+app.MapHealth();
+app.MapApiDocs();
+app.Run();

@@ -1,0 +1,24 @@
+using JwtApi.Users;
+using Microsoft.EntityFrameworkCore;
+
+namespace JwtApi.Storage;
+
+public sealed class AppDb(DbContextOptions<AppDb> options) : DbContext(options)
+{
+    public DbSet<User> Users => Set<User>();
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        var user = modelBuilder.Entity<User>();
+        user.ToTable("users");
+        user.HasKey(u => u.Id);
+        user.Property(u => u.Username).HasMaxLength(User.UsernameMaxLength);
+        user.Property(u => u.NormalizedUsername).HasMaxLength(User.UsernameMaxLength);
+        user.HasIndex(u => u.NormalizedUsername).IsUnique();
+        user.Property(u => u.PasswordHash).HasMaxLength(100);
+        // A JSON array column on SQLite; a native array on PostgreSQL.
+        user.PrimitiveCollection(u => u.Roles);
+        // Optimistic concurrency: two admins editing one user cannot silently undo each other's version bump.
+        user.Property(u => u.TokenVersion).IsConcurrencyToken();
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tokens;
+
+/// <summary>What makes an access token acceptable. JwtBearer and the tests use this one definition.</summary>
+public static class AccessTokenValidation
+{
+    public static TokenValidationParameters Parameters(JwtOptions options, SigningKeys keys) => new()
+    {
+        ValidIssuer = options.Issuer,
+        ValidAudience = options.Audience,
+        // Pinned: a token naming any other algorithm (none, HS256 with an RSA public key, ...) is refused
+        // before its signature is looked at (RFC 8725 §3.1).
+        ValidAlgorithms = keys.Validating.Select(k => k.Algorithm).Distinct().ToArray(),
+        IssuerSigningKeys = keys.Validating.Select(k => k.Key).ToArray(),
+        // The kid must name one of our keys; no guessing through every key (and a token without kid fails).
+        TryAllIssuerSigningKeys = false,
+        ValidateIssuer = true,
+        ValidateAudience = true,
+        ValidateLifetime = true,
+        ValidateIssuerSigningKey = true,
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        RequireAudience = true,
+        ClockSkew = options.ClockSkew,
+        // RFC 9068 §4: only tokens typed as access tokens; an ID token or refresh token is not one.
+        ValidTypes = [TokenIssuer.AccessTokenType, "application/" + TokenIssuer.AccessTokenType],
+        NameClaimType = JwtClaimTypes.Name,
+        RoleClaimType = JwtClaimTypes.Role,
+    };
+}

@@ -1,0 +1,116 @@
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tokens;
+
+/// <summary>
+/// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
+/// <c>WWW-Authenticate</c> header whose error code the body repeats.
+/// </summary>
+public static class BearerProblems
+{
+    public static readonly JwtBearerEvents Events = new()
+    {
+        OnChallenge = WriteChallengeAsync,
+        OnForbidden = WriteForbiddenAsync,
+    };
+
+    /// <summary>Why a token was refused: a stable code for programs and a sentence for people.</summary>
+    public sealed record Failure(string Reason, string Description);
+
+    public static Failure Describe(Exception? failure) => failure switch
+    {
+        SecurityTokenExpiredException => new("token_expired", "The token has expired."),
+        SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
+        SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
+        SecurityTokenInvalidLifetimeException => new("invalid_lifetime", "The token's lifetime is invalid."),
+        SecurityTokenInvalidAudienceException => new("wrong_audience", "The token is meant for another audience."),
+        SecurityTokenInvalidIssuerException => new("wrong_issuer", "The token was issued by an untrusted issuer."),
+        SecurityTokenInvalidTypeException => new("wrong_type", "The token is not an access token."),
+        SecurityTokenInvalidAlgorithmException => WrongAlgorithm,
+        SecurityTokenSignatureKeyNotFoundException => new("unknown_key", "The token was signed with an unknown key."),
+        SecurityTokenInvalidSignatureException => new("bad_signature", "The token's signature is invalid."),
+        SecurityTokenMalformedException or ArgumentException => new("malformed", "The token is malformed."),
+        _ => new("invalid_token", "The token is invalid."),
+    };
+
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context)
+    {
+        context.HandleResponse();
+        var http = context.HttpContext;
+        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
+
+        if (context.AuthenticateFailure is null)
+        {
+            // RFC 6750 §3.1: no token was sent, so no error code, just the scheme to use.
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            await WriteAsync(http, new ProblemDetails
+            {
+                Status = StatusCodes.Status401Unauthorized,
+                Title = "Authentication required",
+                Detail = "Send an access token from POST /login as 'Authorization: Bearer <token>'.",
+            });
+            return;
+        }
+
+        var failure = Describe(context.AuthenticateFailure);
+        if (failure.Reason == "bad_signature" &&
+            SignedWithAnotherAlgorithm(http.Request, context.Options.TokenValidationParameters.ValidAlgorithms))
+        {
+            // IdentityModel reports a refused algorithm (alg:none, HS256 keyed with an RSA public key) as a bad
+            // signature; say what actually happened.
+            failure = WrongAlgorithm;
+        }
+        http.Response.Headers.WWWAuthenticate =
+            $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
+        await WriteAsync(http, new ProblemDetails
+        {
+            Status = StatusCodes.Status401Unauthorized,
+            Title = "Invalid token",
+            Detail = failure.Description,
+            Extensions = { ["error"] = "invalid_token", ["reason"] = failure.Reason },
+        });
+    }
+
+    private static readonly Failure WrongAlgorithm = new("wrong_algorithm", "The token's signing algorithm is not accepted.");
+
+    /// <summary>Reads the header of a token that already failed; the success path never gets here.</summary>
+    private static bool SignedWithAnotherAlgorithm(HttpRequest request, IEnumerable<string>? validAlgorithms)
+    {
+        var header = request.Headers.Authorization.ToString();
+        if (validAlgorithms is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
+        }
+        try
+        {
+            var alg = new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(header["Bearer ".Length..].Trim()).Alg;
+            return !validAlgorithms.Contains(alg, StringComparer.Ordinal);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task WriteForbiddenAsync(ForbiddenContext context)
+    {
+        var http = context.HttpContext;
+        http.Response.StatusCode = StatusCodes.Status403Forbidden;
+        const string description = "The token does not carry a role this endpoint requires.";
+        http.Response.Headers.WWWAuthenticate = $"Bearer error=\"insufficient_scope\", error_description=\"{description}\"";
+        await WriteAsync(http, new ProblemDetails
+        {
+            Status = StatusCodes.Status403Forbidden,
+            Title = "Forbidden",
+            Detail = description,
+            Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
+        });
+    }
+
+    private static ValueTask WriteAsync(HttpContext http, ProblemDetails problem) =>
+        http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+}

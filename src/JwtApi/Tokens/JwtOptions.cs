@@ -1,0 +1,44 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JwtApi.Tokens;
+
+/// <summary>Access-token settings, bound from the <c>Jwt</c> section and checked before the service starts.</summary>
+public sealed class JwtOptions
+{
+    public const string Section = "Jwt";
+
+    /// <summary>The <c>iss</c> of every token; validators must expect exactly this value.</summary>
+    [Required(ErrorMessage = "Jwt:Issuer is required: set it to the name or URL other services expect in 'iss'.")]
+    public string Issuer { get; init; } = "";
+
+    /// <summary>The <c>aud</c> of access tokens: the API that accepts them.</summary>
+    [Required(ErrorMessage = "Jwt:Audience is required: set it to the name of the API that accepts the tokens.")]
+    public string Audience { get; init; } = "";
+
+    /// <summary><c>HS256</c> (shared secret) or <c>RS256</c> (RSA key pair).</summary>
+    public string Algorithm { get; init; } = SigningAlgorithms.HS256;
+
+    /// <summary>HS256 secret, base64, at least 32 bytes. Never commit one: use an environment variable or a secret store.</summary>
+    public string? SigningKey { get; init; }
+
+    /// <summary>RS256 private key: path to a PEM file (PKCS#1 or PKCS#8), RSA of at least 2048 bits.</summary>
+    public string? PrivateKeyPath { get; init; }
+
+    /// <summary>How long an access token lives. Short, because a stolen one works until it expires.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "01:00:00",
+        ErrorMessage = "Jwt:AccessTokenLifetime must be between 00:01:00 and 01:00:00: access tokens are meant to be short-lived.")]
+    public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>Tolerance for clocks that disagree, applied to <c>exp</c> and <c>nbf</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:00", "00:05:00",
+        ErrorMessage = "Jwt:ClockSkew must be between 00:00:00 and 00:05:00.")]
+    public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+public static class SigningAlgorithms
+{
+    public const string HS256 = "HS256";
+    public const string RS256 = "RS256";
+
+    public static readonly IReadOnlyList<string> Supported = [HS256, RS256];
+}

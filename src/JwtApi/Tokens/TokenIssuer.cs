@@ -1,0 +1,65 @@
+using System.Security.Cryptography;
+using JwtApi.Users;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tokens;
+
+/// <summary>An issued access token and what the client needs to know about it.</summary>
+public sealed record IssuedToken(string Token, string Id, DateTimeOffset ExpiresAt, TimeSpan Lifetime);
+
+/// <summary>Signs access tokens in the RFC 9068 profile.</summary>
+public sealed class TokenIssuer(SigningKeys keys, IOptions<JwtOptions> options, TimeProvider time)
+{
+    public const string AccessTokenType = "at+jwt";
+
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
+
+    private readonly JwtOptions _options = options.Value;
+
+    /// <summary>
+    /// Claims carry identity and roles only: a token is readable by anyone who holds it, so nothing secret or
+    /// personal beyond the username goes in.
+    /// </summary>
+    public IssuedToken IssueAccessToken(User user)
+    {
+        var now = time.GetUtcNow();
+        // JWT times are whole seconds: round down so exp - iat is exactly the lifetime.
+        now = DateTimeOffset.FromUnixTimeSeconds(now.ToUnixTimeSeconds());
+        var expires = now + _options.AccessTokenLifetime;
+        var jti = NewTokenId();
+        var claims = new Dictionary<string, object>
+        {
+            [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+            [JwtClaimTypes.Name] = user.Username,
+            [JwtRegisteredClaimNames.Jti] = jti,
+        };
+        if (user.Roles.Count > 0)
+        {
+            claims[JwtClaimTypes.Role] = user.Roles.ToArray();
+        }
+        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = _options.Audience,
+            IssuedAt = now.UtcDateTime,
+            NotBefore = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = AccessTokenType,
+            Claims = claims,
+            SigningCredentials = keys.Active.Credentials,
+        });
+        return new IssuedToken(token, jti, expires, _options.AccessTokenLifetime);
+    }
+
+    /// <summary>128 random bits, URL-safe: unguessable and unique without coordination between instances.</summary>
+    public static string NewTokenId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
+}
+
+/// <summary>Claim names as they appear in the token; inbound mapping is off, so the same names are read back.</summary>
+public static class JwtClaimTypes
+{
+    public const string Name = "name";
+    public const string Role = "role";
+}

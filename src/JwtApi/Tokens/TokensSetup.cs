@@ -1,0 +1,40 @@
+using JwtApi.Storage;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+
+namespace JwtApi.Tokens;
+
+public static class TokensSetup
+{
+    /// <summary>Token options, keys, the issuer, and JwtBearer built from the checked options.</summary>
+    public static IHostApplicationBuilder AddTokens(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
+
+        services.AddSingleton(sp => SigningKeys.Create(
+            sp.GetRequiredService<IOptions<JwtOptions>>().Value,
+            sp.GetRequiredService<IHostEnvironment>(),
+            sp.GetRequiredService<DataDirectory>()));
+        services.AddSingleton<TokenIssuer>();
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>, SigningKeys>((bearer, jwt, keys) =>
+            {
+                // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
+                // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
+                // Keys come from configuration only: never from a metadata address or from the token.
+                bearer.Authority = null;
+                bearer.MetadataAddress = null!;
+                bearer.RequireHttpsMetadata = false;
+                bearer.SaveToken = false;
+                bearer.Events = BearerProblems.Events;
+            });
+        return builder;
+    }
+}

@@ -1,0 +1,71 @@
+using JwtApi.Auth;
+using JwtApi.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace JwtApi.Users;
+
+/// <summary>The outcome of creating a user: the user, field errors, or (both null) a taken name.</summary>
+public readonly record struct CreateUserResult(User? User, Dictionary<string, string[]>? Errors);
+
+/// <summary>Account creation, shared by self-registration and the admin API so both apply the same rules.</summary>
+public static class UserAccounts
+{
+    public static async Task<CreateUserResult> CreateAsync(
+        AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time,
+        string username, string password, IEnumerable<string> roles, CancellationToken ct)
+    {
+        var passwordProblems = policy.Check(password);
+        if (passwordProblems.Count > 0)
+        {
+            return new(null, new() { ["password"] = [.. passwordProblems] });
+        }
+        var normalized = User.Normalize(username);
+        if (await db.Users.AnyAsync(u => u.NormalizedUsername == normalized, ct))
+        {
+            return new(null, null);
+        }
+        var now = time.GetUtcNow();
+        var user = new User
+        {
+            Username = username,
+            NormalizedUsername = normalized,
+            PasswordHash = hasher.Hash(password),
+            Roles = Roles.Canonical(roles),
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Users.Add(user);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateException)
+        {
+            // Two requests raced for the same name: the unique index let one win.
+            db.ChangeTracker.Clear();
+            if (await db.Users.AnyAsync(u => u.NormalizedUsername == normalized, ct))
+            {
+                return new(null, null);
+            }
+            throw;
+        }
+        return new(user, null);
+    }
+
+    /// <summary>Field errors for a list of roles, or null when every name is acceptable.</summary>
+    public static Dictionary<string, string[]>? CheckRoles(IReadOnlyCollection<string>? roles)
+    {
+        if (roles is null)
+        {
+            return new() { ["roles"] = ["The roles are required (an empty list is allowed)."] };
+        }
+        if (roles.Count > Roles.MaxRolesPerUser)
+        {
+            return new() { ["roles"] = [$"A user may have at most {Roles.MaxRolesPerUser} roles."] };
+        }
+        var bad = roles.Where(r => !Roles.IsValidName(r)).ToList();
+        return bad.Count == 0
+            ? null
+            : new() { ["roles"] = [$"Role names are 1-32 characters: a lower-case letter, then letters, digits, '_', '.', ':' or '-'. Refused: {string.Join(", ", bad.Select(r => $"'{r}'"))}."] };
+    }
+}

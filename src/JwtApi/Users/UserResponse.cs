@@ -1,0 +1,37 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace JwtApi.Users;
+
+/// <summary>A user as the API shows it: never the password hash.</summary>
+public sealed record UserResponse(
+    Guid Id, string Username, IReadOnlyList<string> Roles, bool Disabled, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public static UserResponse From(User user) =>
+        new(user.Id, user.Username, user.Roles, user.Disabled, user.CreatedAt, user.UpdatedAt);
+}
+
+/// <summary>The caller, as the access token describes them.</summary>
+/// <param name="Id">The token's 'sub'.</param>
+/// <param name="Username">The token's 'name'.</param>
+/// <param name="Roles">The token's 'role' values.</param>
+/// <param name="ExpiresAt">When the token expires ('exp').</param>
+public sealed record MeResponse(string Id, string Username, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt);
+
+/// <summary>One page of users, ordered by username.</summary>
+public sealed record UserPage(IReadOnlyList<UserResponse> Items, int Page, int PageSize, int Total);
+
+/// <summary>A user made by an admin.</summary>
+/// <param name="Username">3-64 letters, digits, '.', '_' or '-'; unique regardless of case.</param>
+/// <param name="Password">8-128 characters and at most 72 bytes in UTF-8.</param>
+/// <param name="Roles">Defaults to ["user"].</param>
+public sealed record CreateUserRequest(
+    [property: Required, Display(Name = "username"),
+     StringLength(User.UsernameMaxLength, MinimumLength = User.UsernameMinLength),
+     RegularExpression(User.UsernamePattern, ErrorMessage = "The username may hold only letters, digits, '.', '_' and '-'.")]
+    string Username,
+    [property: Required, MaxLength(1024), Display(Name = "password")]
+    string Password,
+    List<string>? Roles);
+
+/// <summary>The complete new set of roles of a user.</summary>
+public sealed record SetRolesRequest(List<string>? Roles);

@@ -1,0 +1,161 @@
+using System.Security.Claims;
+using JwtApi.Auth;
+using JwtApi.Hosting;
+using JwtApi.Storage;
+using JwtApi.Tokens;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace JwtApi.Users;
+
+public static class UsersEndpoints
+{
+    public const int MaxPageSize = 100;
+
+    public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/me", Me).WithName(nameof(Me)).WithTags("Users")
+            .WithSummary("The caller, read from the access token alone (no database read).")
+            .RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        var admin = app.MapGroup("/users").WithTags("Users (admin)")
+            .RequireAuthorization(Policies.Admin)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
+        admin.MapGet("", ListUsers).WithName(nameof(ListUsers)).WithSummary("List users, a page at a time.")
+            .ProducesValidationProblem();
+        admin.MapGet("/{id:guid}", GetUser).WithName(nameof(GetUser)).WithSummary("One user.");
+        admin.MapPost("", CreateUser).WithName(nameof(CreateUser)).WithSummary("Create a user with the given roles.")
+            .ProducesValidationProblem();
+        admin.MapPut("/{id:guid}/roles", SetRoles).WithName(nameof(SetRoles))
+            .WithSummary("Replace a user's roles; their refresh tokens stop working.").ProducesValidationProblem();
+        admin.MapPost("/{id:guid}/disable", DisableUser).WithName(nameof(DisableUser))
+            .WithSummary("Disable a user: they can no longer log in.");
+        admin.MapPost("/{id:guid}/enable", EnableUser).WithName(nameof(EnableUser)).WithSummary("Enable a disabled user.");
+        admin.MapDelete("/{id:guid}", DeleteUser).WithName(nameof(DeleteUser)).WithSummary("Delete a user.");
+        return app;
+    }
+
+    static Ok<MeResponse> Me(ClaimsPrincipal caller)
+    {
+        var exp = long.Parse(caller.FindFirstValue(JwtRegisteredClaimNames.Exp)!, System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Ok(new MeResponse(
+            caller.FindFirstValue(JwtRegisteredClaimNames.Sub)!,
+            caller.FindFirstValue(JwtClaimTypes.Name)!,
+            caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(),
+            DateTimeOffset.FromUnixTimeSeconds(exp)));
+    }
+
+    static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(
+        AppDb db, CancellationToken ct, int page = 1, int pageSize = 20)
+    {
+        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                [page < 1 ? "page" : "pageSize"] = [page < 1 ? "page starts at 1." : $"pageSize must be 1 to {MaxPageSize}."],
+            });
+        }
+        var total = await db.Users.CountAsync(ct);
+        var users = await db.Users.AsNoTracking().OrderBy(u => u.NormalizedUsername)
+            .Skip((page - 1) * pageSize).Take(pageSize).ToListAsync(ct);
+        return TypedResults.Ok(new UserPage(users.Select(UserResponse.From).ToList(), page, pageSize, total));
+    }
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> GetUser(Guid id, AppDb db, CancellationToken ct) =>
+        await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == id, ct) is { } user
+            ? TypedResults.Ok(UserResponse.From(user))
+            : Problems.UserNotFound();
+
+    static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
+        CreateUserRequest body, AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time, CancellationToken ct)
+    {
+        var roles = body.Roles ?? [Roles.User];
+        if (UserAccounts.CheckRoles(roles) is { } roleErrors)
+        {
+            return TypedResults.ValidationProblem(roleErrors);
+        }
+        var result = await UserAccounts.CreateAsync(db, hasher, policy, time, body.Username, body.Password, roles, ct);
+        return result switch
+        {
+            { Errors: { } errors } => TypedResults.ValidationProblem(errors),
+            { User: { } user } => TypedResults.Created($"/users/{user.Id}", UserResponse.From(user)),
+            _ => Problems.UsernameTaken(),
+        };
+    }
+
+    static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
+        Guid id, SetRolesRequest body, AppDb db, TimeProvider time, CancellationToken ct)
+    {
+        if (UserAccounts.CheckRoles(body.Roles) is { } roleErrors)
+        {
+            return TypedResults.ValidationProblem(roleErrors);
+        }
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null)
+        {
+            return Problems.UserNotFound();
+        }
+        var roles = Roles.Canonical(body.Roles!);
+        if (user.Roles.Contains(Roles.Admin) && !roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
+        {
+            return Problems.LastAdmin();
+        }
+        if (!roles.SequenceEqual(user.Roles))
+        {
+            user.Roles = roles;
+            user.BumpTokenVersion(time.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+        }
+        return TypedResults.Ok(UserResponse.From(user));
+    }
+
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(Guid id, AppDb db, TimeProvider time, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: true, db, time, ct);
+
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(Guid id, AppDb db, TimeProvider time, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: false, db, time, ct);
+
+    static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
+        Guid id, bool disabled, AppDb db, TimeProvider time, CancellationToken ct)
+    {
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null)
+        {
+            return Problems.UserNotFound();
+        }
+        if (disabled && user.Roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
+        {
+            return Problems.LastAdmin();
+        }
+        if (user.Disabled != disabled)
+        {
+            user.Disabled = disabled;
+            user.BumpTokenVersion(time.GetUtcNow());
+            await db.SaveChangesAsync(ct);
+        }
+        return TypedResults.Ok(UserResponse.From(user));
+    }
+
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(Guid id, AppDb db, CancellationToken ct)
+    {
+        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
+        if (user is null)
+        {
+            return Problems.UserNotFound();
+        }
+        if (user.Roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
+        {
+            return Problems.LastAdmin();
+        }
+        db.Users.Remove(user);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Keeps the service administrable: the last enabled admin cannot be demoted, disabled or deleted.</summary>
+    static Task<bool> OtherActiveAdminExistsAsync(AppDb db, Guid exceptId, CancellationToken ct) =>
+        db.Users.AnyAsync(u => u.Id != exceptId && !u.Disabled && u.Roles.Contains(Roles.Admin), ct);
+}

@@ -1,0 +1,143 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using JwtApi.Storage;
+using JwtApi.Tokens;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace JwtApi.Tests.Support;
+
+public sealed record TestUser(Guid Id, string Username, string Password);
+
+/// <summary>
+/// The real service over real HTTP plumbing, with its own SQLite file, a fast BCrypt work factor, test keys,
+/// and a fake clock that starts at the real now (JwtBearer checks exp on the system clock).
+/// </summary>
+public class JwtApiFactory : WebApplicationFactory<Program>
+{
+    public const string AdminUsername = "root";
+    public const string AdminPassword = "root-test-password";
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+    };
+
+    private TestUser? _admin;
+    private int _userCount;
+
+    public string DataPath { get; } = Directory.CreateTempSubdirectory("jwtapi-test-").FullName;
+
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    /// <summary>Settings on top of the test defaults; a null value removes a default.</summary>
+    public Dictionary<string, string?> Settings { get; } = [];
+
+    public virtual string Algorithm => SigningAlgorithms.HS256;
+
+    public virtual string Environment => "Testing";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment(Environment);
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:Users"] = $"Data Source={Path.Combine(DataPath, "users.db")}",
+            [DataDirectory.ConfigKey] = DataPath,
+            ["Jwt:Algorithm"] = Algorithm,
+            ["Jwt:SigningKey"] = Algorithm == SigningAlgorithms.HS256 ? TestKeys.HmacBase64 : null,
+            ["Jwt:PrivateKeyPath"] = Algorithm == SigningAlgorithms.RS256 ? TestKeys.RsaPemPath : null,
+            ["Passwords:WorkFactor"] = "4",
+            ["Seed:AdminUsername"] = AdminUsername,
+            ["Seed:AdminPassword"] = AdminPassword,
+        };
+        foreach (var (key, value) in Settings)
+        {
+            settings[key] = value;
+        }
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value ?? "");
+        }
+        builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
+    }
+
+    public JwtOptions JwtOptions => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JwtOptions>>().Value;
+
+    public async Task<TestUser> AdminAsync()
+    {
+        if (_admin is null)
+        {
+            using var client = CreateClient();
+            var me = await (await client.LoginAsync(AdminUsername, AdminPassword)).EnsureSuccessStatusCode()
+                .Content.ReadFromJsonAsync<JsonElement>(Json);
+            _admin = new TestUser(Guid.Empty, AdminUsername, AdminPassword);
+            using var authed = CreateClient();
+            authed.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", me.GetProperty("access_token").GetString());
+            var self = await authed.GetFromJsonAsync<JsonElement>("/me", Json);
+            _admin = _admin with { Id = Guid.Parse(self.GetProperty("id").GetString()!) };
+        }
+        return _admin;
+    }
+
+    /// <summary>A new user with a unique name, made through the admin API.</summary>
+    public async Task<TestUser> CreateUserAsync(params string[] roles)
+    {
+        var username = $"user{Interlocked.Increment(ref _userCount)}-{Guid.NewGuid().ToString("N")[..6]}";
+        var password = $"pw-{Guid.NewGuid():N}";
+        using var admin = await ClientForAsync(await AdminAsync());
+        var response = await admin.PostAsJsonAsync("/users",
+            new { username, password, roles = roles.Length == 0 ? ["user"] : roles }, Json);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+        return new TestUser(Guid.Parse(body.GetProperty("id").GetString()!), username, password);
+    }
+
+    /// <summary>A client carrying a token obtained through the real <c>POST /login</c>.</summary>
+    public async Task<HttpClient> ClientForAsync(TestUser user) =>
+        ClientWithToken(await LoginAsync(user));
+
+    public async Task<string> LoginAsync(TestUser user)
+    {
+        using var client = CreateClient();
+        var response = await client.LoginAsync(user.Username, user.Password);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
+        return body.GetProperty("access_token").GetString()!;
+    }
+
+    public HttpClient ClientWithToken(string token)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            try { Directory.Delete(DataPath, recursive: true); } catch (IOException) { }
+        }
+    }
+}
+
+public sealed class Rs256JwtApiFactory : JwtApiFactory
+{
+    public override string Algorithm => SigningAlgorithms.RS256;
+}
+
+public static class HttpClientExtensions
+{
+    public static Task<HttpResponseMessage> LoginAsync(this HttpClient client, string username, string password) =>
+        client.PostAsJsonAsync("/login", new { username, password });
+
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response) =>
+        await response.Content.ReadFromJsonAsync<JsonElement>(JwtApiFactory.Json);
+}

@@ -30,7 +30,16 @@ public class JwtApiFactory : WebApplicationFactory<Program>
     private TestUser? _admin;
     private int _userCount;
 
-    public string DataPath { get; } = Directory.CreateTempSubdirectory("jwtapi-test-").FullName;
+    private readonly string? _dataPath;
+
+    /// <summary>The data folder; a fresh temporary one (deleted on dispose) unless a test shares one between instances.</summary>
+    public string DataPath
+    {
+        get => _dataPath ?? _ownDataPath.Value;
+        init => _dataPath = value;
+    }
+
+    private readonly Lazy<string> _ownDataPath = new(() => Directory.CreateTempSubdirectory("jwtapi-test-").FullName);
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
@@ -39,7 +48,7 @@ public class JwtApiFactory : WebApplicationFactory<Program>
 
     public virtual string Algorithm => SigningAlgorithms.HS256;
 
-    public virtual string Environment => "Testing";
+    public string Environment { get; init; } = "Testing";
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
@@ -123,7 +132,10 @@ public class JwtApiFactory : WebApplicationFactory<Program>
         if (disposing)
         {
             Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            try { Directory.Delete(DataPath, recursive: true); } catch (IOException) { }
+            if (_ownDataPath.IsValueCreated)
+            {
+                try { Directory.Delete(_ownDataPath.Value, recursive: true); } catch (IOException) { }
+            }
         }
     }
 }

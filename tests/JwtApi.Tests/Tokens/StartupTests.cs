@@ -1,0 +1,169 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using JwtApi.Tests.Support;
+
+namespace JwtApi.Tests.Tokens;
+
+/// <summary>Misconfiguration stops the service at start, with a message that says how to fix it.</summary>
+public sealed class StartupTests
+{
+    private static JwtApiFactory Factory(string environment, params (string Key, string? Value)[] settings) =>
+        Factory(environment, null, settings);
+
+    private static JwtApiFactory Factory(string environment, string? dataPath, params (string Key, string? Value)[] settings)
+    {
+        var factory = dataPath is null
+            ? new JwtApiFactory { Environment = environment }
+            : new JwtApiFactory { Environment = environment, DataPath = dataPath };
+        factory.Settings["Passwords:WorkFactor"] = "10";
+        foreach (var (key, value) in settings)
+        {
+            factory.Settings[key] = value;
+        }
+        return factory;
+    }
+
+    private static string StartupError(JwtApiFactory factory)
+    {
+        using (factory)
+        {
+            try
+            {
+                factory.CreateClient();
+            }
+            catch (Exception thrown)
+            {
+                return string.Join(" | ", Flatten(thrown).Select(e => e.Message));
+            }
+            throw new Xunit.Sdk.XunitException("The service started, but the configuration should have stopped it.");
+        }
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception e) =>
+        e is AggregateException a
+            ? a.InnerExceptions.SelectMany(Flatten).Prepend(e)
+            : e.InnerException is null ? [e] : Flatten(e.InnerException).Prepend(e);
+
+    [Fact]
+    public void RefusesToStartGivenHmacKeyShorterThan256Bits()
+    {
+        var error = StartupError(Factory("Production", ("Jwt:SigningKey", Convert.ToBase64String(RandomNumberGenerator.GetBytes(31)))));
+
+        error.Should().Contain("248 bits").And.Contain("at least 256 bits").And.Contain("openssl rand -base64 32");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenSigningKeyThatIsNotBase64()
+    {
+        StartupError(Factory("Production", ("Jwt:SigningKey", "not base64 at all!"))).Should().Contain("not valid base64");
+    }
+
+    [Theory]
+    [InlineData("Production")]
+    [InlineData("Staging")]
+    public void RefusesToStartGivenNoHmacKeyOutsideDevelopment(string environment)
+    {
+        StartupError(Factory(environment, ("Jwt:SigningKey", null))).Should().Contain("No signing key").And.Contain("Jwt__SigningKey");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenNoRsaKeyOutsideDevelopment()
+    {
+        StartupError(Factory("Production", ("Jwt:Algorithm", "RS256"), ("Jwt:SigningKey", null)))
+            .Should().Contain("No signing key").And.Contain("Jwt:PrivateKeyPath");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenRsaKeyUnder2048Bits()
+    {
+        using var rsa = RSA.Create(1024);
+        var path = TestKeys.WritePem(rsa.ExportPkcs8PrivateKeyPem());
+
+        StartupError(Factory("Production", ("Jwt:Algorithm", "RS256"), ("Jwt:PrivateKeyPath", path)))
+            .Should().Contain("1024-bit").And.Contain("at least 2048 bits");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenRsaPublicKeyOnly()
+    {
+        var path = TestKeys.WritePem(TestKeys.Rsa.ExportSubjectPublicKeyInfoPem());
+
+        StartupError(Factory("Production", ("Jwt:Algorithm", "RS256"), ("Jwt:PrivateKeyPath", path)))
+            .Should().Contain("public key");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenMissingPemFile()
+    {
+        StartupError(Factory("Production", ("Jwt:Algorithm", "RS256"), ("Jwt:PrivateKeyPath", "/nonexistent/key.pem")))
+            .Should().Contain("does not exist");
+    }
+
+    [Theory]
+    [InlineData("none")]
+    [InlineData("HS512")]
+    [InlineData("hs256")]
+    public void RefusesToStartGivenUnsupportedAlgorithm(string algorithm)
+    {
+        StartupError(Factory("Testing", ("Jwt:Algorithm", algorithm))).Should().Contain("HS256, RS256");
+    }
+
+    [Theory]
+    [InlineData("Jwt:AccessTokenLifetime", "01:00:01", "Jwt:AccessTokenLifetime")]
+    [InlineData("Jwt:AccessTokenLifetime", "00:00:30", "Jwt:AccessTokenLifetime")]
+    [InlineData("Jwt:ClockSkew", "00:10:00", "Jwt:ClockSkew")]
+    [InlineData("Jwt:Issuer", null, "Jwt:Issuer")]
+    [InlineData("Jwt:Audience", null, "Jwt:Audience")]
+    public void RefusesToStartGivenOutOfBoundsSetting(string key, string? value, string message)
+    {
+        StartupError(Factory("Testing", (key, value))).Should().Contain(message);
+    }
+
+    [Fact]
+    public void RefusesToStartGivenLowWorkFactorOutsideTesting()
+    {
+        StartupError(Factory("Production", ("Passwords:WorkFactor", "9"))).Should().Contain("Passwords:WorkFactor is 9");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenSeedPasswordAgainstPolicy()
+    {
+        StartupError(Factory("Testing", ("Seed:AdminPassword", "short"))).Should().Contain("Seed:AdminPassword");
+    }
+
+    [Fact]
+    public async Task StartsGivenHmacKeyOutsideDevelopment()
+    {
+        using var factory = Factory("Production");
+
+        var response = await factory.CreateClient().GetAsync("/health");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("HS256", "jwt-signing-key.hs256")]
+    [InlineData("RS256", "jwt-signing-key.pem")]
+    public async Task GeneratesAndKeepsKeyGivenNoKeyInDevelopment(string algorithm, string file)
+    {
+        var data = Directory.CreateTempSubdirectory("jwtapi-dev-").FullName;
+        (string, string?)[] settings = [("Jwt:Algorithm", algorithm), ("Jwt:SigningKey", null), ("Jwt:PrivateKeyPath", null)];
+        string token;
+        using (var first = Factory("Development", data, settings))
+        {
+            await first.CreateClient().PostAsJsonAsync("/register", new { username = "devuser", password = "correct horse battery" });
+            token = await first.LoginAsync(new TestUser(Guid.Empty, "devuser", "correct horse battery"));
+        }
+
+        var keyFile = Path.Combine(data, file);
+        File.Exists(keyFile).Should().BeTrue();
+        if (!OperatingSystem.IsWindows())
+        {
+            File.GetUnixFileMode(keyFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+        using var second = Factory("Development", data, settings);
+        // a restart keeps issued tokens valid
+        (await second.ClientWithToken(token).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+}

@@ -46,7 +46,7 @@ public static class AuthEndpoints
             .ProducesProblem(StatusCodes.Status404NotFound);
         auth.MapPost("/login", Login).WithName(nameof(Login))
             .WithSummary("Exchange a username and password for a short-lived access token.")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
         return app;
     }
 

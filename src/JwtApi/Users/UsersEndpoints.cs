@@ -26,15 +26,21 @@ public static class UsersEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapGet("", ListUsers).WithName(nameof(ListUsers)).WithSummary("List users, a page at a time.")
             .ProducesValidationProblem();
-        admin.MapGet("/{id:guid}", GetUser).WithName(nameof(GetUser)).WithSummary("One user.");
+        admin.MapGet("/{id:guid}", GetUser).WithName(nameof(GetUser)).WithSummary("One user.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         admin.MapPost("", CreateUser).WithName(nameof(CreateUser)).WithSummary("Create a user with the given roles.")
-            .ProducesValidationProblem();
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPut("/{id:guid}/roles", SetRoles).WithName(nameof(SetRoles))
-            .WithSummary("Replace a user's roles; their refresh tokens stop working.").ProducesValidationProblem();
+            .WithSummary("Replace a user's roles (bumps their token version).")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         admin.MapPost("/{id:guid}/disable", DisableUser).WithName(nameof(DisableUser))
-            .WithSummary("Disable a user: they can no longer log in.");
-        admin.MapPost("/{id:guid}/enable", EnableUser).WithName(nameof(EnableUser)).WithSummary("Enable a disabled user.");
-        admin.MapDelete("/{id:guid}", DeleteUser).WithName(nameof(DeleteUser)).WithSummary("Delete a user.");
+            .WithSummary("Disable a user: they can no longer log in (bumps their token version).")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
+        admin.MapPost("/{id:guid}/enable", EnableUser).WithName(nameof(EnableUser))
+            .WithSummary("Enable a disabled user (bumps their token version).")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        admin.MapDelete("/{id:guid}", DeleteUser).WithName(nameof(DeleteUser)).WithSummary("Delete a user.")
+            .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict);
         return app;
     }
 

@@ -1,0 +1,69 @@
+using System.Net;
+using JwtApi.Tests.Support;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace JwtApi.Tests.Hosting;
+
+public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
+{
+    [Theory]
+    [InlineData("GET", "/no-such-route", HttpStatusCode.NotFound)]
+    [InlineData("GET", "/login", HttpStatusCode.MethodNotAllowed)]
+    [InlineData("DELETE", "/me", HttpStatusCode.MethodNotAllowed)]
+    public async Task ReturnsProblemJsonGivenUnknownRouteOrMethod(string method, string path, HttpStatusCode status)
+    {
+        var response = await app.CreateClient().SendAsync(new HttpRequestMessage(new HttpMethod(method), path));
+
+        response.Should().HaveStatusCode(status);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await response.JsonAsync()).GetProperty("status").GetInt32().Should().Be((int)status);
+    }
+
+    [Fact]
+    public async Task Returns200FromHealthGivenDatabaseReachable()
+    {
+        var response = await app.CreateClient().GetAsync("/health");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        (await response.Content.ReadAsStringAsync()).Should().Be("Healthy");
+    }
+
+    [Fact]
+    public void EveryEndpointDeclaresWhoMayCallIt()
+    {
+        // No endpoint is open by accident: each one is either explicitly anonymous or names a policy.
+        var endpoints = app.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>();
+
+        var undeclared = endpoints
+            .Where(e => !e.Metadata.OfType<IAllowAnonymous>().Any() && !e.Metadata.OfType<IAuthorizeData>().Any())
+            .Select(e => e.RoutePattern.RawText)
+            .ToList();
+
+        undeclared.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task NeverAnswers5xxGivenHostileInputs()
+    {
+        using var admin = await app.ClientForAsync(await app.AdminAsync());
+        string[] bodies = ["", "{", "[]", "\"str\"", "123", "{\"username\":null,\"password\":null}", "{\"username\":{},\"password\":[]}",
+            "{\"username\":\"" + new string('a', 10_000) + "\",\"password\":\"x\"}", "{\"roles\":[null]}", "{\"roles\":\"admin\"}"];
+        string[] paths = ["/login", "/register", "/users", "/users/00000000-0000-0000-0000-000000000001/roles"];
+
+        foreach (var path in paths)
+        {
+            foreach (var body in bodies)
+            {
+                var method = path.EndsWith("/roles", StringComparison.Ordinal) ? HttpMethod.Put : HttpMethod.Post;
+                var response = await admin.SendAsync(new HttpRequestMessage(method, path)
+                {
+                    Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+                });
+                ((int)response.StatusCode).Should().BeInRange(400, 499, $"{method} {path} with {body[..Math.Min(body.Length, 40)]}");
+                response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            }
+        }
+    }
+}

@@ -1,5 +1,3 @@
-using JwtApi.Users;
-
 namespace JwtApi.Auth;
 
 /// <summary>Authorization policy names. Endpoints name a policy; no handler checks a role string itself.</summary>

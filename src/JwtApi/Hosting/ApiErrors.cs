@@ -10,7 +10,15 @@ public static class ApiErrors
 {
     public static IHostApplicationBuilder AddApiErrors(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            // ASP.NET Core names the trace id after the JSON naming policy (trace_id under snake_case); keep the
+            // name that clients and log tooling know from every other ASP.NET Core service.
+            if (context.ProblemDetails.Extensions.Remove("trace_id", out var traceId))
+            {
+                context.ProblemDetails.Extensions["traceId"] = traceId;
+            }
+        });
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Binding failures (malformed JSON, wrong content type, a bad query value) reach the handler above with
         // their reason instead of becoming an empty 400.

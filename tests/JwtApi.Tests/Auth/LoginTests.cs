@@ -129,7 +129,7 @@ public sealed class LoginTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
     private static async Task<string> WithoutTraceId(HttpResponseMessage response)
     {
         var body = await response.JsonAsync();
-        return string.Join(",", body.EnumerateObject().Where(p => p.Name != "trace_id").Select(p => $"{p.Name}={p.Value}"));
+        return string.Join(",", body.EnumerateObject().Where(p => p.Name != "traceId").Select(p => $"{p.Name}={p.Value}"));
     }
 }
 

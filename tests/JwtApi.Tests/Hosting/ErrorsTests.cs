@@ -18,7 +18,9 @@ public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory
 
         response.Should().HaveStatusCode(status);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
-        (await response.JsonAsync()).GetProperty("status").GetInt32().Should().Be((int)status);
+        var body = await response.JsonAsync();
+        body.GetProperty("status").GetInt32().Should().Be((int)status);
+        body.GetProperty("traceId").GetString().Should().NotBeNullOrEmpty();
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;

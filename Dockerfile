@@ -1,0 +1,26 @@
+# syntax=docker/dockerfile:1
+# Build: docker build -t jwtapi .
+# Run:   docker run -p 8080:8080 -e Jwt__SigningKey="$(openssl rand -base64 32)" -v jwtapi-data:/app/data jwtapi
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Restore first, from the project files alone, so the layer is reused until a dependency changes.
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/JwtApi/JwtApi.csproj src/JwtApi/
+RUN dotnet restore src/JwtApi/JwtApi.csproj
+COPY src/JwtApi/ src/JwtApi/
+# The same publish command .ci/run checks.
+RUN dotnet publish src/JwtApi/JwtApi.csproj -c Release -o /app --no-restore -nologo
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+# The data folder holds the SQLite database; it must be writable by the non-root user and outlive the container.
+RUN mkdir -p /app/data && chown "$APP_UID" /app/data
+USER $APP_UID
+ENV ASPNETCORE_ENVIRONMENT=Production \
+    ASPNETCORE_HTTP_PORTS=8080 \
+    Storage__DataDirectory=/app/data
+EXPOSE 8080
+VOLUME ["/app/data"]
+ENTRYPOINT ["dotnet", "JwtApi.dll"]

@@ -28,10 +28,8 @@ public static class TokensSetup
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
-                // Keys come from configuration only: never from a metadata address or from the token.
-                bearer.Authority = null;
-                bearer.MetadataAddress = null!;
-                bearer.RequireHttpsMetadata = false;
+                // No Authority or MetadataAddress: keys come from configuration only, never from the network
+                // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
                 bearer.Events = BearerProblems.Events;
             });

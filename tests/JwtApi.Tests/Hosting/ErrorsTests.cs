@@ -2,6 +2,7 @@ using System.Net;
 using JwtApi.Tests.Support;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace JwtApi.Tests.Hosting;
@@ -67,5 +68,26 @@ public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory
                 response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
             }
         }
+    }
+}
+
+/// <summary>A server fault (here the users table is gone) is a bare 500 problem: no exception text, no stack.</summary>
+public sealed class ServerFaultTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
+{
+    [Fact]
+    public async Task Returns500ProblemWithoutExceptionDetailsGivenDatabaseFault()
+    {
+        using (var scope = app.Services.CreateScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<JwtApi.Storage.AppDb>().Database
+                .ExecuteSqlRawAsync("DROP TABLE users");
+        }
+
+        var response = await app.CreateClient().LoginAsync("someone", "some-password");
+
+        response.Should().HaveStatusCode(HttpStatusCode.InternalServerError);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var text = await response.Content.ReadAsStringAsync();
+        text.Should().NotContain("SqliteException").And.NotContain("no such table").And.NotContain(" at ");
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
 using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
@@ -25,14 +26,24 @@ public sealed record RegisterRequest(
     string Username,
     [property: Required, MaxLength(1024), Display(Name = "password")] string Password);
 
+/// <summary>A refresh token to exchange at <c>POST /refresh</c>.</summary>
+public sealed record RefreshRequest([property: Required, MaxLength(8192), Display(Name = "refresh_token")] string RefreshToken);
+
+/// <summary>Optional body of <c>POST /logout</c>.</summary>
+/// <param name="RefreshToken">The refresh token of this device: its whole family is revoked.</param>
+public sealed record LogoutRequest([property: MaxLength(8192), Display(Name = "refresh_token")] string? RefreshToken);
+
 /// <summary>An OAuth 2.0 token response (RFC 6749 §5.1).</summary>
 /// <param name="AccessToken">The signed JWT to send as 'Authorization: Bearer &lt;token&gt;'.</param>
 /// <param name="TokenType">Always "Bearer".</param>
 /// <param name="ExpiresIn">Seconds until the access token expires.</param>
-public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn)
+/// <param name="RefreshToken">Exchange it at POST /refresh for a new pair before it expires. Keep it secret.</param>
+/// <param name="RefreshTokenExpiresIn">Seconds until the refresh token expires (unused for this long, the login ends).</param>
+public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshTokenExpiresIn)
 {
-    public static TokenResponse From(IssuedToken token) =>
-        new(token.Token, "Bearer", (int)token.Lifetime.TotalSeconds);
+    public static TokenResponse From(TokenPair pair) => new(
+        pair.Access.Token, "Bearer", (int)pair.Access.Lifetime.TotalSeconds,
+        pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds);
 }
 
 public static class AuthEndpoints
@@ -45,8 +56,19 @@ public static class AuthEndpoints
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status404NotFound);
         auth.MapPost("/login", Login).WithName(nameof(Login))
-            .WithSummary("Exchange a username and password for a short-lived access token.")
+            .WithSummary("Exchange a username and password for a short-lived access token and a refresh token.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapPost("/refresh", Refresh).WithName(nameof(Refresh))
+            .WithSummary("Exchange a refresh token for a new access token and a new refresh token (rotation).")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        var session = app.MapGroup("/logout").WithTags("Auth").RequireAuthorization()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+        session.MapPost("", Logout).WithName(nameof(Logout))
+            .WithSummary("Log out this device: revoke this access token and its login's refresh tokens.")
+            .ProducesValidationProblem();
+        session.MapPost("/all", LogoutEverywhere).WithName(nameof(LogoutEverywhere))
+            .WithSummary("Log out every device: every refresh token and every earlier access token of the caller stops working.");
         return app;
     }
 
@@ -87,7 +109,80 @@ public static class AuthEndpoints
             await db.SaveChangesAsync(ct);
         }
         TokenResponses.NoStore(http.Response);
-        return TypedResults.Ok(TokenResponse.From(tokens.IssueAccessToken(user)));
+        return TypedResults.Ok(TokenResponse.From(tokens.StartFamily(user)));
+    }
+
+    static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
+        RefreshRequest body, AppDb db, RefreshTokens refreshTokens, TokenIssuer tokens, HttpContext http,
+        ILogger<RefreshRequest> logger, CancellationToken ct)
+    {
+        // Every refusal gets the same answer: which check failed is logged, never told to the caller.
+        var claims = await refreshTokens.ReadAsync(body.RefreshToken);
+        if (claims is null)
+        {
+            logger.LogInformation("Refresh refused: not a valid, unexpired refresh token");
+            return Problems.InvalidRefreshToken();
+        }
+        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
+        var refusal = user switch
+        {
+            null => "user deleted",
+            { Disabled: true } => "user disabled",
+            _ when user.TokenVersion != claims.Version => "token version changed",
+            _ => null,
+        };
+        // The database, not the in-memory mirror: a logout on another instance counts at once here.
+        if (refusal is null && await db.Revocations.AnyAsync(r => r.Kind == RevocationKind.Family && r.Key == claims.FamilyId, ct))
+        {
+            refusal = "login revoked";
+        }
+        if (refusal is not null)
+        {
+            logger.LogInformation("Refresh refused for user {UserId}: {Reason}", claims.UserId, refusal);
+            return Problems.InvalidRefreshToken();
+        }
+        TokenResponses.NoStore(http.Response);
+        // roles come from the database, so a role change reaches the next access token
+        return TypedResults.Ok(TokenResponse.From(tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime)));
+    }
+
+    static async Task<Results<NoContent, ValidationProblem>> Logout(
+        LogoutRequest? body, ClaimsPrincipal caller, RefreshTokens refreshTokens, TokenRevoker revoker, CancellationToken ct)
+    {
+        var access = AccessTokenClaims.Of(caller);
+        string? otherFamily = null;
+        if (!string.IsNullOrEmpty(body?.RefreshToken))
+        {
+            // an expired refresh token still names its family; one of another user's never does
+            var claims = await refreshTokens.ReadAsync(body.RefreshToken, allowExpired: true);
+            if (claims is null || claims.UserId.ToString() != access.UserId)
+            {
+                return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+                {
+                    ["refresh_token"] = ["This is not a refresh token of the caller."],
+                });
+            }
+            otherFamily = claims.FamilyId;
+        }
+        revoker.AccessToken(access.TokenId, access.ExpiresAt);
+        foreach (var family in new[] { access.FamilyId, otherFamily }.OfType<string>().Distinct())
+        {
+            revoker.Family(family);
+        }
+        await revoker.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    static async Task<NoContent> LogoutEverywhere(ClaimsPrincipal caller, AppDb db, TokenRevoker revoker, CancellationToken ct)
+    {
+        var access = AccessTokenClaims.Of(caller);
+        if (Guid.TryParse(access.UserId, out var id) && await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) is { } user)
+        {
+            revoker.EndAllTokensOf(user);
+        }
+        revoker.AccessToken(access.TokenId, access.ExpiresAt);
+        await revoker.SaveChangesAsync(ct);
+        return TypedResults.NoContent();
     }
 }
 

@@ -11,6 +11,12 @@ public static class Problems
         title: "Invalid credentials",
         detail: "The username or password is incorrect.");
 
+    /// <summary>One answer for every refusal at /refresh: which check failed would help an attacker, not a client.</summary>
+    public static ProblemHttpResult InvalidRefreshToken() => TypedResults.Problem(
+        statusCode: StatusCodes.Status401Unauthorized,
+        title: "Invalid refresh token",
+        detail: "The refresh token is invalid, expired or revoked. Log in again.");
+
     public static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,
         title: "Username taken",

@@ -1,3 +1,4 @@
+using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.EntityFrameworkCore;
 
@@ -6,6 +7,8 @@ namespace JwtApi.Storage;
 public sealed class AppDb(DbContextOptions<AppDb> options) : DbContext(options)
 {
     public DbSet<User> Users => Set<User>();
+
+    public DbSet<Revocation> Revocations => Set<Revocation>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -20,5 +23,13 @@ public sealed class AppDb(DbContextOptions<AppDb> options) : DbContext(options)
         user.PrimitiveCollection(u => u.Roles);
         // Optimistic concurrency: two admins editing one user cannot silently undo each other's version bump.
         user.Property(u => u.TokenVersion).IsConcurrencyToken();
+
+        var revocation = modelBuilder.Entity<Revocation>();
+        revocation.ToTable("revocations");
+        revocation.HasKey(r => r.Id);
+        revocation.Property(r => r.Id).ValueGeneratedOnAdd();
+        revocation.Property(r => r.Key).HasMaxLength(64);
+        revocation.HasIndex(r => new { r.Kind, r.Key });
+        revocation.HasIndex(r => r.ExpiresAt);
     }
 }

@@ -29,6 +29,27 @@ public sealed class JwtOptions
         ErrorMessage = "Jwt:AccessTokenLifetime must be between 00:01:00 and 01:00:00: access tokens are meant to be short-lived.")]
     public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// HS256 secret (base64, at least 32 bytes) that signs refresh tokens. Internal: never published, never
+    /// the access-token key, so no API that accepts access tokens can be handed a refresh token.
+    /// </summary>
+    public string? RefreshSigningKey { get; init; }
+
+    /// <summary>Idle timeout: a refresh token unused for this long expires. Each refresh starts it again.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "90.00:00:00",
+        ErrorMessage = "Jwt:RefreshTokenLifetime must be between 00:05:00 and 90.00:00:00.")]
+    public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>Absolute timeout: no refresh extends a login (a token family) past this, counted from the login.</summary>
+    [Range(typeof(TimeSpan), "00:05:00", "365.00:00:00",
+        ErrorMessage = "Jwt:RefreshTokenAbsoluteLifetime must be between 00:05:00 and 365.00:00:00.")]
+    public TimeSpan RefreshTokenAbsoluteLifetime { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often each instance reads revocations made by other instances into its in-memory list.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:05:00",
+        ErrorMessage = "Jwt:RevocationSyncInterval must be between 00:00:01 and 00:05:00.")]
+    public TimeSpan RevocationSyncInterval { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Tolerance for clocks that disagree, applied to <c>exp</c> and <c>nbf</c>.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00",
         ErrorMessage = "Jwt:ClockSkew must be between 00:00:00 and 00:05:00.")]

@@ -2,11 +2,24 @@ using Microsoft.Extensions.Options;
 
 namespace JwtApi.Tokens;
 
-/// <summary>Checks what data annotations cannot: the algorithm, and that the key exists and is strong enough.</summary>
+/// <summary>Checks what data annotations cannot: the algorithm, the keys, and how the lifetimes relate.</summary>
 internal sealed class JwtOptionsValidator(IHostEnvironment env) : IValidateOptions<JwtOptions>
 {
-    public ValidateOptionsResult Validate(string? name, JwtOptions options) =>
-        SigningKeys.TryLoad(options, env, out _, out var error)
-            ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail(error!);
+    public ValidateOptionsResult Validate(string? name, JwtOptions options)
+    {
+        var failures = new List<string>();
+        if (!SigningKeys.TryLoad(options, env, out _, out var error))
+        {
+            failures.Add(error!);
+        }
+        if (!RefreshKey.TryLoad(options, env, out _, out error))
+        {
+            failures.Add(error!);
+        }
+        if (options.RefreshTokenAbsoluteLifetime < options.RefreshTokenLifetime)
+        {
+            failures.Add("Jwt:RefreshTokenAbsoluteLifetime must be at least Jwt:RefreshTokenLifetime (the idle timeout).");
+        }
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
 }

@@ -48,7 +48,7 @@ public sealed class SigningKeys(SigningKey active)
         switch (options.Algorithm)
         {
             case SigningAlgorithms.HS256 when !string.IsNullOrWhiteSpace(options.SigningKey):
-                return TryHmac(options.SigningKey, out key, out error);
+                return TryHmac(options.SigningKey, "Jwt:SigningKey", "hs-", out key, out error);
             case SigningAlgorithms.RS256 when !string.IsNullOrWhiteSpace(options.PrivateKeyPath):
                 var path = Path.GetFullPath(options.PrivateKeyPath, env.ContentRootPath);
                 if (!File.Exists(path))
@@ -74,35 +74,38 @@ public sealed class SigningKeys(SigningKey active)
     internal const string HowToMakeHmacKey = "Make one with: openssl rand -base64 32";
     internal const string HowToMakeRsaKey = "Make one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out jwt-signing-key.pem";
 
-    internal static bool TryHmac(string base64, out SigningKey? key, out string? error)
+    internal static bool TryHmac(string base64, string setting, string kidPrefix, out SigningKey? key, out string? error)
     {
         key = null;
         var bytes = new byte[base64.Length];
         if (!Convert.TryFromBase64String(base64.Trim(), bytes, out var length))
         {
-            error = $"Jwt:SigningKey is not valid base64. {HowToMakeHmacKey}";
+            error = $"{setting} is not valid base64. {HowToMakeHmacKey}";
             return false;
         }
         if (length < MinimumHmacKeyBytes)
         {
             // RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. A shorter one can be
             // brute-forced from any token the service has issued.
-            error = $"Jwt:SigningKey is {length * 8} bits; HS256 needs at least {MinimumHmacKeyBytes * 8} bits ({MinimumHmacKeyBytes} bytes). {HowToMakeHmacKey}";
+            error = $"{setting} is {length * 8} bits; HS256 needs at least {MinimumHmacKeyBytes * 8} bits ({MinimumHmacKeyBytes} bytes). {HowToMakeHmacKey}";
             return false;
         }
-        var secret = bytes[..length];
-        key = Hmac(secret);
+        key = Hmac(bytes[..length], kidPrefix);
         error = null;
         return true;
     }
 
-    private static SigningKey Hmac(byte[] secret)
+    internal static SigningKey Hmac(byte[] secret, string kidPrefix)
     {
         // The kid is a hash of the secret: stable across restarts and instances, and says nothing usable about
         // a key of 256 random bits.
-        var kid = "hs-" + Base64UrlEncoder.Encode(SHA256.HashData(secret))[..16];
+        var kid = kidPrefix + Base64UrlEncoder.Encode(SHA256.HashData(secret))[..16];
         return new SigningKey(kid, SecurityAlgorithms.HmacSha256, new SymmetricSecurityKey(secret) { KeyId = kid });
     }
+
+    /// <summary>A new random HS256 secret in a Development key file, or the one already there.</summary>
+    internal static byte[] DevelopmentHmacSecret(string path) => Convert.FromBase64String(DevelopmentKeyFile.GetOrCreate(
+        path, () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(MinimumHmacKeyBytes))));
 
     internal static bool TryRsa(string pem, string source, out SigningKey? key, out string? error)
     {
@@ -153,10 +156,7 @@ public sealed class SigningKeys(SigningKey active)
     {
         if (algorithm == SigningAlgorithms.HS256)
         {
-            var text = DevelopmentKeyFile.GetOrCreate(
-                Path.Combine(data.Path, "jwt-signing-key.hs256"),
-                () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(MinimumHmacKeyBytes)));
-            return Hmac(Convert.FromBase64String(text));
+            return Hmac(DevelopmentHmacSecret(Path.Combine(data.Path, "jwt-signing-key.hs256")), "hs-");
         }
         var pem = DevelopmentKeyFile.GetOrCreate(
             Path.Combine(data.Path, "jwt-signing-key.pem"),

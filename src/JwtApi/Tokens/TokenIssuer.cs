@@ -9,8 +9,11 @@ namespace JwtApi.Tokens;
 /// <summary>An issued access token and what the client needs to know about it.</summary>
 public sealed record IssuedToken(string Token, string Id, DateTimeOffset ExpiresAt, TimeSpan Lifetime);
 
-/// <summary>Signs access tokens in the RFC 9068 profile.</summary>
-public sealed class TokenIssuer(SigningKeys keys, IOptions<JwtOptions> options, TimeProvider time)
+/// <summary>An access token and the refresh token of the same family.</summary>
+public sealed record TokenPair(IssuedToken Access, IssuedToken Refresh);
+
+/// <summary>Signs access tokens in the RFC 9068 profile, with the refresh token that renews them.</summary>
+public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, IOptions<JwtOptions> options, TimeProvider time)
 {
     public const string AccessTokenType = "at+jwt";
 
@@ -22,7 +25,7 @@ public sealed class TokenIssuer(SigningKeys keys, IOptions<JwtOptions> options, 
     /// Claims carry identity and roles only: a token is readable by anyone who holds it, so nothing secret or
     /// personal beyond the username goes in.
     /// </summary>
-    public IssuedToken IssueAccessToken(User user)
+    public IssuedToken IssueAccessToken(User user, string familyId)
     {
         var now = time.GetUtcNow();
         // JWT times are whole seconds: round down so exp - iat is exactly the lifetime.
@@ -34,6 +37,10 @@ public sealed class TokenIssuer(SigningKeys keys, IOptions<JwtOptions> options, 
             [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
             [JwtClaimTypes.Name] = user.Username,
             [JwtRegisteredClaimNames.Jti] = jti,
+            // the family, so logging out one device refuses every access token that login produced
+            [JwtClaimTypes.FamilyId] = familyId,
+            // the user's token version, so "log out everywhere" and role changes refuse older tokens at once
+            [JwtClaimTypes.TokenVersion] = user.TokenVersion,
         };
         if (user.Roles.Count > 0)
         {
@@ -53,6 +60,13 @@ public sealed class TokenIssuer(SigningKeys keys, IOptions<JwtOptions> options, 
         return new IssuedToken(token, jti, expires, _options.AccessTokenLifetime);
     }
 
+    /// <summary>A new login: a new token family that begins now.</summary>
+    public TokenPair StartFamily(User user) => IssuePair(user, NewTokenId(), time.GetUtcNow());
+
+    /// <summary>A rotation: a new pair in an existing family, whose absolute lifetime still counts from its start.</summary>
+    public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime) =>
+        new(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime));
+
     /// <summary>128 random bits, URL-safe: unguessable and unique without coordination between instances.</summary>
     public static string NewTokenId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));
 }
@@ -62,4 +76,13 @@ public static class JwtClaimTypes
 {
     public const string Name = "name";
     public const string Role = "role";
+
+    /// <summary>The token family: one login on one device, kept through every refresh.</summary>
+    public const string FamilyId = "sid";
+
+    /// <summary>The user's token version when the token was issued.</summary>
+    public const string TokenVersion = "ver";
+
+    /// <summary>When the family began, in Unix seconds (OpenID Connect's name for it).</summary>
+    public const string AuthTime = "auth_time";
 }

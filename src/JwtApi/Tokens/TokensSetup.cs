@@ -18,11 +18,21 @@ public static class TokensSetup
             sp.GetRequiredService<IOptions<JwtOptions>>().Value,
             sp.GetRequiredService<IHostEnvironment>(),
             sp.GetRequiredService<DataDirectory>()));
+        services.AddSingleton(sp => RefreshKey.Create(
+            sp.GetRequiredService<IOptions<JwtOptions>>().Value,
+            sp.GetRequiredService<IHostEnvironment>(),
+            sp.GetRequiredService<DataDirectory>()));
+        services.AddSingleton<RefreshTokens>();
         services.AddSingleton<TokenIssuer>();
+
+        services.AddSingleton<RevocationList>();
+        services.AddScoped<TokenRevoker>();
+        services.AddSingleton<RevocationSync>();
+        services.AddHostedService(sp => sp.GetRequiredService<RevocationSync>());
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>, SigningKeys>((bearer, jwt, keys) =>
+            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList>((bearer, jwt, keys, revocations) =>
             {
                 // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
@@ -31,7 +41,7 @@ public static class TokensSetup
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerProblems.Events;
+                bearer.Events = BearerEvents.Create(revocations);
             });
         return builder;
     }

@@ -35,3 +35,10 @@ public sealed record CreateUserRequest(
 
 /// <summary>The complete new set of roles of a user.</summary>
 public sealed record SetRolesRequest(List<string>? Roles);
+
+/// <summary>A password change for the caller.</summary>
+/// <param name="CurrentPassword">The password in use now.</param>
+/// <param name="NewPassword">8-128 characters and at most 72 bytes in UTF-8.</param>
+public sealed record ChangePasswordRequest(
+    [property: Required, MaxLength(1024), Display(Name = "current_password")] string CurrentPassword,
+    [property: Required, MaxLength(1024), Display(Name = "new_password")] string NewPassword);

@@ -5,7 +5,6 @@ using JwtApi.Storage;
 using JwtApi.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace JwtApi.Users;
 
@@ -19,6 +18,10 @@ public static class UsersEndpoints
             .WithSummary("The caller, read from the access token alone (no database read).")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
+        app.MapPut("/me/password", ChangePassword).WithName(nameof(ChangePassword)).WithTags("Users")
+            .WithSummary("Change the caller's password: every other login ends, the caller gets a fresh pair.")
+            .RequireAuthorization()
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
 
         var admin = app.MapGroup("/users").WithTags("Users (admin)")
             .RequireAuthorization(Policies.Admin)
@@ -46,12 +49,40 @@ public static class UsersEndpoints
 
     static Ok<MeResponse> Me(ClaimsPrincipal caller)
     {
-        var exp = long.Parse(caller.FindFirstValue(JwtRegisteredClaimNames.Exp)!, System.Globalization.CultureInfo.InvariantCulture);
+        var token = AccessTokenClaims.Of(caller);
         return TypedResults.Ok(new MeResponse(
-            caller.FindFirstValue(JwtRegisteredClaimNames.Sub)!,
-            caller.FindFirstValue(JwtClaimTypes.Name)!,
-            caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(),
-            DateTimeOffset.FromUnixTimeSeconds(exp)));
+            token.UserId, token.Username, caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(), token.ExpiresAt));
+    }
+
+    static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
+        ChangePasswordRequest body, ClaimsPrincipal caller, AppDb db, PasswordHasher hasher, PasswordPolicy policy,
+        TokenRevoker revoker, TokenIssuer tokens, HttpContext http, CancellationToken ct)
+    {
+        var token = AccessTokenClaims.Of(caller);
+        var user = Guid.TryParse(token.UserId, out var id) ? await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) : null;
+        if (user is null)
+        {
+            return Problems.UserNotFound();
+        }
+        // The current password is asked for even with a valid token: a stolen token alone must not be
+        // enough to take the account over.
+        if (!hasher.Verify(body.CurrentPassword, user.PasswordHash))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["current_password"] = ["The current password is incorrect."],
+            });
+        }
+        if (policy.Check(body.NewPassword) is { Count: > 0 } problems)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
+        }
+        user.PasswordHash = hasher.Hash(body.NewPassword);
+        revoker.EndAllTokensOf(user);
+        revoker.AccessToken(token.TokenId, token.ExpiresAt);
+        await revoker.SaveChangesAsync(ct);
+        TokenResponses.NoStore(http.Response);
+        return TypedResults.Ok(TokenResponse.From(tokens.StartFamily(user)));
     }
 
     static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(
@@ -93,7 +124,7 @@ public static class UsersEndpoints
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
-        Guid id, SetRolesRequest body, AppDb db, TimeProvider time, CancellationToken ct)
+        Guid id, SetRolesRequest body, AppDb db, TokenRevoker revoker, CancellationToken ct)
     {
         if (UserAccounts.CheckRoles(body.Roles) is { } roleErrors)
         {
@@ -111,21 +142,22 @@ public static class UsersEndpoints
         }
         if (!roles.SequenceEqual(user.Roles))
         {
+            // tokens carrying the old roles stop working; the next refresh or login carries the new ones
             user.Roles = roles;
-            user.BumpTokenVersion(time.GetUtcNow());
-            await db.SaveChangesAsync(ct);
+            revoker.EndAllTokensOf(user);
+            await revoker.SaveChangesAsync(ct);
         }
         return TypedResults.Ok(UserResponse.From(user));
     }
 
-    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(Guid id, AppDb db, TimeProvider time, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: true, db, time, ct);
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: true, db, revoker, ct);
 
-    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(Guid id, AppDb db, TimeProvider time, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: false, db, time, ct);
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: false, db, revoker, ct);
 
     static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, AppDb db, TimeProvider time, CancellationToken ct)
+        Guid id, bool disabled, AppDb db, TokenRevoker revoker, CancellationToken ct)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
@@ -139,13 +171,13 @@ public static class UsersEndpoints
         if (user.Disabled != disabled)
         {
             user.Disabled = disabled;
-            user.BumpTokenVersion(time.GetUtcNow());
-            await db.SaveChangesAsync(ct);
+            revoker.EndAllTokensOf(user);
+            await revoker.SaveChangesAsync(ct);
         }
         return TypedResults.Ok(UserResponse.From(user));
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(Guid id, AppDb db, CancellationToken ct)
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct)
     {
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
@@ -157,7 +189,9 @@ public static class UsersEndpoints
             return Problems.LastAdmin();
         }
         db.Users.Remove(user);
-        await db.SaveChangesAsync(ct);
+        // refresh already fails for a missing user; this ends the access tokens it still holds
+        revoker.AllAccessTokensOf(user.Id);
+        await revoker.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 

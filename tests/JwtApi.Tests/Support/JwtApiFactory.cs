@@ -13,6 +13,14 @@ namespace JwtApi.Tests.Support;
 
 public sealed record TestUser(Guid Id, string Username, string Password);
 
+/// <summary>A token response: both tokens and their lifetimes in seconds.</summary>
+public sealed record TokenSet(string Access, string Refresh, int ExpiresIn, int RefreshExpiresIn)
+{
+    public static TokenSet From(JsonElement body) => new(
+        body.GetProperty("access_token").GetString()!, body.GetProperty("refresh_token").GetString()!,
+        body.GetProperty("expires_in").GetInt32(), body.GetProperty("refresh_token_expires_in").GetInt32());
+}
+
 /// <summary>
 /// The real service over real HTTP plumbing, with its own SQLite file, a fast BCrypt work factor, test keys,
 /// and a fake clock that starts at the real now (JwtBearer checks exp on the system clock).
@@ -60,6 +68,7 @@ public class JwtApiFactory : WebApplicationFactory<Program>
             ["Jwt:Algorithm"] = Algorithm,
             ["Jwt:SigningKey"] = Algorithm == SigningAlgorithms.HS256 ? TestKeys.HmacBase64 : null,
             ["Jwt:PrivateKeyPath"] = Algorithm == SigningAlgorithms.RS256 ? TestKeys.RsaPemPath : null,
+            ["Jwt:RefreshSigningKey"] = TestKeys.RefreshHmacBase64,
             ["Passwords:WorkFactor"] = "4",
             ["Seed:AdminUsername"] = AdminUsername,
             ["Seed:AdminPassword"] = AdminPassword,
@@ -104,6 +113,35 @@ public class JwtApiFactory : WebApplicationFactory<Program>
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json);
         return new TestUser(Guid.Parse(body.GetProperty("id").GetString()!), username, password);
+    }
+
+    /// <summary>
+    /// A new user made through anonymous <c>POST /register</c>: for tests that move the fake clock, where an
+    /// admin's freshly issued token would not be valid yet on the system clock.
+    /// </summary>
+    public async Task<TestUser> RegisterUserAsync()
+    {
+        var username = $"reg{Interlocked.Increment(ref _userCount)}-{Guid.NewGuid().ToString("N")[..6]}";
+        var password = $"pw-{Guid.NewGuid():N}";
+        using var client = CreateClient();
+        var response = await client.PostAsJsonAsync("/register", new { username, password }, Json);
+        response.EnsureSuccessStatusCode();
+        return new TestUser((await response.JsonAsync()).GetProperty("id").GetGuid(), username, password);
+    }
+
+    /// <summary>The whole token response of a real login.</summary>
+    public async Task<TokenSet> LoginPairAsync(TestUser user)
+    {
+        using var client = CreateClient();
+        var response = await client.LoginAsync(user.Username, user.Password);
+        response.EnsureSuccessStatusCode();
+        return TokenSet.From(await response.JsonAsync());
+    }
+
+    public async Task<HttpResponseMessage> RefreshAsync(string refreshToken)
+    {
+        using var client = CreateClient();
+        return await client.PostAsJsonAsync("/refresh", new { refresh_token = refreshToken });
     }
 
     /// <summary>A client carrying a token obtained through the real <c>POST /login</c>.</summary>

@@ -9,6 +9,10 @@ public static class TestKeys
     public static readonly byte[] HmacSecret = RandomNumberGenerator.GetBytes(32);
     public static readonly string HmacBase64 = Convert.ToBase64String(HmacSecret);
 
+    /// <summary>The refresh-token secret.</summary>
+    public static readonly byte[] RefreshHmacSecret = RandomNumberGenerator.GetBytes(32);
+    public static readonly string RefreshHmacBase64 = Convert.ToBase64String(RefreshHmacSecret);
+
     /// <summary>Another valid secret the service does not know.</summary>
     public static readonly byte[] OtherHmacSecret = RandomNumberGenerator.GetBytes(32);
 

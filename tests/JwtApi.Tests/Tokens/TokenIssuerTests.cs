@@ -12,14 +12,19 @@ public sealed class TokenIssuerTests
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 23, 12, 0, 0, 500, TimeSpan.Zero);
 
-    private readonly JwtOptions _options = new() { Issuer = "https://issuer.test", Audience = "api.test", SigningKey = TestKeys.HmacBase64 };
+    private readonly JwtOptions _options = new()
+    {
+        Issuer = "https://issuer.test", Audience = "api.test", SigningKey = TestKeys.HmacBase64, RefreshSigningKey = TestKeys.RefreshHmacBase64,
+    };
     private readonly FakeTimeProvider _time = new(Now);
 
     private TokenIssuer Issuer(JwtOptions options, out SigningKeys keys)
     {
-        keys = SigningKeys.Create(options, new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing", ContentRootPath = Path.GetTempPath() },
-            new JwtApi.Storage.DataDirectory(Path.GetTempPath()));
-        return new TokenIssuer(keys, Options.Create(options), _time);
+        var env = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing", ContentRootPath = Path.GetTempPath() };
+        var data = new JwtApi.Storage.DataDirectory(Path.GetTempPath());
+        keys = SigningKeys.Create(options, env, data);
+        var refresh = new RefreshTokens(RefreshKey.Create(options, env, data), Options.Create(options), _time);
+        return new TokenIssuer(keys, refresh, Options.Create(options), _time);
     }
 
     private static User Alice() => new()
@@ -35,7 +40,7 @@ public sealed class TokenIssuerTests
     {
         var alice = Alice();
 
-        var issued = Issuer(_options, out _).IssueAccessToken(alice);
+        var issued = Issuer(_options, out _).IssueAccessToken(alice, "family-1");
         var token = new JsonWebToken(issued.Token);
 
         token.Alg.Should().Be("HS256");
@@ -47,12 +52,13 @@ public sealed class TokenIssuerTests
         token.GetClaim("name").Value.Should().Be("Alice");
         token.GetPayloadValue<string[]>("role").Should().Equal("admin", "user");
         token.Id.Should().Be(issued.Id).And.HaveLength(22);
+        token.GetClaim("sid").Value.Should().Be("family-1");
     }
 
     [Fact]
     public void SetsTimesFromTimeProviderInWholeSeconds()
     {
-        var issued = Issuer(_options, out _).IssueAccessToken(Alice());
+        var issued = Issuer(_options, out _).IssueAccessToken(Alice(), "family-1");
         var token = new JsonWebToken(issued.Token);
 
         var whole = DateTimeOffset.FromUnixTimeSeconds(Now.ToUnixTimeSeconds());
@@ -65,9 +71,9 @@ public sealed class TokenIssuerTests
     [Fact]
     public void UsesConfiguredLifetime()
     {
-        var options = new JwtOptions { Issuer = "i", Audience = "a", SigningKey = TestKeys.HmacBase64, AccessTokenLifetime = TimeSpan.FromMinutes(5) };
+        var options = new JwtOptions { Issuer = "i", Audience = "a", SigningKey = TestKeys.HmacBase64, RefreshSigningKey = TestKeys.RefreshHmacBase64, AccessTokenLifetime = TimeSpan.FromMinutes(5) };
 
-        var token = new JsonWebToken(Issuer(options, out _).IssueAccessToken(Alice()).Token);
+        var token = new JsonWebToken(Issuer(options, out _).IssueAccessToken(Alice(), "family-1").Token);
 
         (token.ValidTo - token.ValidFrom).Should().Be(TimeSpan.FromMinutes(5));
     }
@@ -77,7 +83,7 @@ public sealed class TokenIssuerTests
     {
         var issuer = Issuer(_options, out _);
 
-        var ids = Enumerable.Range(0, 100).Select(_ => issuer.IssueAccessToken(Alice()).Id);
+        var ids = Enumerable.Range(0, 100).Select(_ => issuer.IssueAccessToken(Alice(), "family-1").Id);
 
         ids.Should().OnlyHaveUniqueItems();
     }
@@ -86,7 +92,7 @@ public sealed class TokenIssuerTests
     public async Task IssuesTokensTheBearerParametersAccept()
     {
         _time.AdjustTime(DateTimeOffset.UtcNow);   // JwtBearer checks exp against the system clock
-        var token = Issuer(_options, out var keys).IssueAccessToken(Alice()).Token;
+        var token = Issuer(_options, out var keys).IssueAccessToken(Alice(), "family-1").Token;
 
         var result = await new JsonWebTokenHandler { MapInboundClaims = false }
             .ValidateTokenAsync(token, AccessTokenValidation.Parameters(_options, keys));
@@ -99,9 +105,9 @@ public sealed class TokenIssuerTests
     [Fact]
     public void SignsWithRs256AndThumbprintKidGivenRsaKey()
     {
-        var options = new JwtOptions { Issuer = "i", Audience = "a", Algorithm = "RS256", PrivateKeyPath = TestKeys.RsaPemPath };
+        var options = new JwtOptions { Issuer = "i", Audience = "a", Algorithm = "RS256", PrivateKeyPath = TestKeys.RsaPemPath, RefreshSigningKey = TestKeys.RefreshHmacBase64 };
 
-        var token = new JsonWebToken(Issuer(options, out _).IssueAccessToken(Alice()).Token);
+        var token = new JsonWebToken(Issuer(options, out _).IssueAccessToken(Alice(), "family-1").Token);
 
         token.Alg.Should().Be("RS256");
         token.Kid.Should().Be(TestKeys.RsaKeyId);

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Security.Claims;
+using JwtApi.Storage;
+using JwtApi.Users;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tokens;
+
+/// <summary>The internal key that signs refresh tokens. It is never published and never signs an access token.</summary>
+public sealed record RefreshKey(SigningKey Key)
+{
+    public static RefreshKey Create(JwtOptions options, IHostEnvironment env, DataDirectory data)
+    {
+        if (!TryLoad(options, env, out var key, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+        return new RefreshKey(key ?? SigningKeys.Hmac(
+            SigningKeys.DevelopmentHmacSecret(Path.Combine(data.Path, "jwt-refresh-key.hs256")), "rt-"));
+    }
+
+    /// <summary><paramref name="key"/> is null (and the result true) when none is configured in Development.</summary>
+    internal static bool TryLoad(JwtOptions options, IHostEnvironment env, out SigningKey? key, out string? error)
+    {
+        key = null;
+        error = null;
+        if (string.IsNullOrWhiteSpace(options.RefreshSigningKey))
+        {
+            if (env.IsDevelopment())
+            {
+                return true;
+            }
+            error = "No refresh-token key: set Jwt:RefreshSigningKey (environment variable Jwt__RefreshSigningKey) " +
+                    $"to a secret of its own, not the access-token key. {SigningKeys.HowToMakeHmacKey}";
+            return false;
+        }
+        if (options.RefreshSigningKey.Trim() == options.SigningKey?.Trim())
+        {
+            // One key for both would leave only typ and aud between a refresh token and an API that takes it.
+            error = $"Jwt:RefreshSigningKey must differ from Jwt:SigningKey. {SigningKeys.HowToMakeHmacKey}";
+            return false;
+        }
+        return SigningKeys.TryHmac(options.RefreshSigningKey, "Jwt:RefreshSigningKey", "rt-", out key, out error);
+    }
+}
+
+/// <summary>What a valid refresh token says.</summary>
+/// <param name="UserId">sub</param>
+/// <param name="FamilyId">sid: one login on one device; every rotation keeps it.</param>
+/// <param name="Version">ver: the user's token version when the token was issued.</param>
+/// <param name="AuthTime">auth_time: when the family began (the login).</param>
+/// <param name="ExpiresAt">exp</param>
+public sealed record RefreshClaims(Guid UserId, string FamilyId, int Version, DateTimeOffset AuthTime, DateTimeOffset ExpiresAt);
+
+/// <summary>
+/// Issues and reads refresh tokens: JWTs typed <c>rt+jwt</c>, signed with <see cref="RefreshKey"/>, for an
+/// audience no API accepts. Their expiry is judged on the injected clock, with no skew: it is our own clock.
+/// </summary>
+public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, TimeProvider time)
+{
+    public const string TokenType = "rt+jwt";
+
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false, MapInboundClaims = false };
+
+    private readonly JwtOptions _options = options.Value;
+
+    /// <summary>An audience that is never an API's, so even a validator that ignores <c>typ</c> refuses it.</summary>
+    public string Audience => _options.Issuer + "/refresh";
+
+    public IssuedToken Issue(User user, string familyId, DateTimeOffset authTime)
+    {
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        // idle timeout from now, never past the family's absolute timeout
+        var idle = now + _options.RefreshTokenLifetime;
+        var absolute = authTime + _options.RefreshTokenAbsoluteLifetime;
+        var expires = idle < absolute ? idle : absolute;
+        var jti = TokenIssuer.NewTokenId();
+        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = _options.Issuer,
+            Audience = Audience,
+            IssuedAt = now.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = TokenType,
+            Claims = new Dictionary<string, object>
+            {
+                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+                [JwtRegisteredClaimNames.Jti] = jti,
+                [JwtClaimTypes.FamilyId] = familyId,
+                [JwtClaimTypes.TokenVersion] = user.TokenVersion,
+                [JwtClaimTypes.AuthTime] = authTime.ToUnixTimeSeconds(),
+            },
+            SigningCredentials = key.Key.Credentials,
+        });
+        return new IssuedToken(token, jti, expires, expires - now);
+    }
+
+    /// <summary>
+    /// The claims of a refresh token signed by us, or null for anything else: a forgery, an access token, an
+    /// expired token (unless <paramref name="allowExpired"/>), or one past the family's absolute lifetime.
+    /// </summary>
+    public async Task<RefreshClaims?> ReadAsync(string? token, bool allowExpired = false)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
+        {
+            return null;
+        }
+        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = _options.Issuer,
+            ValidAudience = Audience,
+            ValidAlgorithms = [key.Key.Algorithm],
+            IssuerSigningKey = key.Key.Key,
+            TryAllIssuerSigningKeys = false,
+            ValidTypes = [TokenType],
+            RequireSignedTokens = true,
+            RequireExpirationTime = true,
+            // judged below on the injected clock
+            ValidateLifetime = false,
+        });
+        if (!result.IsValid || !TryClaims(result.ClaimsIdentity, out var claims))
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        var expired = now >= claims.ExpiresAt || now >= claims.AuthTime + _options.RefreshTokenAbsoluteLifetime;
+        return expired && !allowExpired ? null : claims;
+    }
+
+    /// <summary>Refresh tokens are a few hundred bytes; anything much longer is refused unread.</summary>
+    private const int MaxTokenLength = 4096;
+
+    private static bool TryClaims(ClaimsIdentity identity, out RefreshClaims claims)
+    {
+        claims = null!;
+        if (!Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
+            identity.FindFirst(JwtClaimTypes.FamilyId)?.Value is not { Length: > 0 } familyId ||
+            !int.TryParse(identity.FindFirst(JwtClaimTypes.TokenVersion)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ||
+            !long.TryParse(identity.FindFirst(JwtClaimTypes.AuthTime)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var authTime) ||
+            !long.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var exp))
+        {
+            return false;
+        }
+        claims = new RefreshClaims(userId, familyId, version,
+            DateTimeOffset.FromUnixTimeSeconds(authTime), DateTimeOffset.FromUnixTimeSeconds(exp));
+        return true;
+    }
+}

@@ -1,0 +1,37 @@
+namespace JwtApi.Tokens;
+
+/// <summary>
+/// A token (or set of tokens) refused before its natural expiry. Kept only until every token it covers has
+/// expired, then pruned: the list holds revocations, never sessions.
+/// </summary>
+public sealed class Revocation
+{
+    /// <summary>Increasing: each instance reads the rows past the last one it has seen.</summary>
+    public long Id { get; init; }
+
+    public required RevocationKind Kind { get; init; }
+
+    /// <summary>The jti, sid or sub the revocation names.</summary>
+    public required string Key { get; init; }
+
+    /// <summary>When it was revoked, Unix seconds.</summary>
+    public long RevokedAt { get; init; }
+
+    /// <summary>For <see cref="RevocationKind.User"/>: access tokens whose <c>ver</c> is lower are refused.</summary>
+    public int MinTokenVersion { get; init; }
+
+    /// <summary>Unix seconds after which no token this covers can be valid anyway: the row may go.</summary>
+    public long ExpiresAt { get; init; }
+}
+
+public enum RevocationKind
+{
+    /// <summary>One access token, by jti.</summary>
+    AccessToken = 1,
+
+    /// <summary>Every token of one login (refresh and access), by sid.</summary>
+    Family = 2,
+
+    /// <summary>Every access token of one user older than <see cref="Revocation.MinTokenVersion"/>, by sub.</summary>
+    User = 3,
+}

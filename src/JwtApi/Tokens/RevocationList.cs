@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+
+namespace JwtApi.Tokens;
+
+/// <summary>
+/// This instance's in-memory copy of the revocation table: what the bearer pipeline consults on every request,
+/// in O(1) and without I/O. Filled at start-up, kept current by <see cref="RevocationSync"/>, and updated at
+/// once for revocations made here.
+/// </summary>
+public sealed class RevocationList
+{
+    private readonly ConcurrentDictionary<string, long> _accessTokens = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, long> _families = new(StringComparer.Ordinal);
+    // sub -> (lowest token version still accepted, row expiry)
+    private readonly ConcurrentDictionary<string, (int MinVersion, long ExpiresAt)> _users = new(StringComparer.Ordinal);
+
+    public int Count => _accessTokens.Count + _families.Count + _users.Count;
+
+    /// <summary>True when the access token is refused: its own id, its family, or its user's tokens of an older version.</summary>
+    public bool IsRevoked(string? tokenId, string? familyId, string? userId, int tokenVersion) =>
+        (tokenId is not null && _accessTokens.ContainsKey(tokenId)) ||
+        (familyId is not null && _families.ContainsKey(familyId)) ||
+        (userId is not null && _users.TryGetValue(userId, out var user) && tokenVersion < user.MinVersion);
+
+    public bool IsFamilyRevoked(string familyId) => _families.ContainsKey(familyId);
+
+    public void Add(Revocation revocation)
+    {
+        switch (revocation.Kind)
+        {
+            case RevocationKind.AccessToken:
+                _accessTokens[revocation.Key] = revocation.ExpiresAt;
+                break;
+            case RevocationKind.Family:
+                _families[revocation.Key] = revocation.ExpiresAt;
+                break;
+            case RevocationKind.User:
+                _users.AddOrUpdate(revocation.Key, (revocation.MinTokenVersion, revocation.ExpiresAt),
+                    (_, old) => (Math.Max(old.MinVersion, revocation.MinTokenVersion), Math.Max(old.ExpiresAt, revocation.ExpiresAt)));
+                break;
+        }
+    }
+
+    /// <summary>Drops entries whose tokens have all expired by <paramref name="now"/> (Unix seconds).</summary>
+    public void Prune(long now)
+    {
+        foreach (var (key, expiresAt) in _accessTokens)
+        {
+            if (expiresAt < now)
+            {
+                _accessTokens.TryRemove(key, out _);
+            }
+        }
+        foreach (var (key, expiresAt) in _families)
+        {
+            if (expiresAt < now)
+            {
+                _families.TryRemove(key, out _);
+            }
+        }
+        foreach (var (key, entry) in _users)
+        {
+            if (entry.ExpiresAt < now)
+            {
+                _users.TryRemove(key, out _);
+            }
+        }
+    }
+}

@@ -121,6 +121,34 @@ public sealed class StartupTests
     }
 
     [Fact]
+    public void RefusesToStartGivenNoRefreshKeyOutsideDevelopment()
+    {
+        StartupError(Factory("Production", ("Jwt:RefreshSigningKey", null)))
+            .Should().Contain("No refresh-token key").And.Contain("Jwt__RefreshSigningKey");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenRefreshKeyEqualToAccessKey()
+    {
+        StartupError(Factory("Production", ("Jwt:RefreshSigningKey", TestKeys.HmacBase64)))
+            .Should().Contain("Jwt:RefreshSigningKey must differ from Jwt:SigningKey");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenShortRefreshKey()
+    {
+        StartupError(Factory("Production", ("Jwt:RefreshSigningKey", Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)))))
+            .Should().Contain("Jwt:RefreshSigningKey is 128 bits");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenAbsoluteLifetimeShorterThanIdleLifetime()
+    {
+        StartupError(Factory("Testing", ("Jwt:RefreshTokenLifetime", "10.00:00:00"), ("Jwt:RefreshTokenAbsoluteLifetime", "5.00:00:00")))
+            .Should().Contain("Jwt:RefreshTokenAbsoluteLifetime must be at least Jwt:RefreshTokenLifetime");
+    }
+
+    [Fact]
     public void RefusesToStartGivenLowWorkFactorOutsideTesting()
     {
         StartupError(Factory("Production", ("Passwords:WorkFactor", "9"))).Should().Contain("Passwords:WorkFactor is 9");
@@ -148,22 +176,26 @@ public sealed class StartupTests
     public async Task GeneratesAndKeepsKeyGivenNoKeyInDevelopment(string algorithm, string file)
     {
         var data = Directory.CreateTempSubdirectory("jwtapi-dev-").FullName;
-        (string, string?)[] settings = [("Jwt:Algorithm", algorithm), ("Jwt:SigningKey", null), ("Jwt:PrivateKeyPath", null)];
-        string token;
+        (string, string?)[] settings =
+            [("Jwt:Algorithm", algorithm), ("Jwt:SigningKey", null), ("Jwt:PrivateKeyPath", null), ("Jwt:RefreshSigningKey", null)];
+        TokenSet tokens;
         using (var first = Factory("Development", data, settings))
         {
             await first.CreateClient().PostAsJsonAsync("/register", new { username = "devuser", password = "correct horse battery" });
-            token = await first.LoginAsync(new TestUser(Guid.Empty, "devuser", "correct horse battery"));
+            tokens = await first.LoginPairAsync(new TestUser(Guid.Empty, "devuser", "correct horse battery"));
         }
 
-        var keyFile = Path.Combine(data, file);
-        File.Exists(keyFile).Should().BeTrue();
-        if (!OperatingSystem.IsWindows())
+        foreach (var keyFile in new[] { Path.Combine(data, file), Path.Combine(data, "jwt-refresh-key.hs256") })
         {
-            File.GetUnixFileMode(keyFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            File.Exists(keyFile).Should().BeTrue();
+            if (!OperatingSystem.IsWindows())
+            {
+                File.GetUnixFileMode(keyFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
         using var second = Factory("Development", data, settings);
         // a restart keeps issued tokens valid
-        (await second.ClientWithToken(token).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
+        (await second.ClientWithToken(tokens.Access).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
+        (await second.RefreshAsync(tokens.Refresh)).Should().HaveStatusCode(HttpStatusCode.OK);
     }
 }

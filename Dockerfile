@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # Build: docker build -t jwtapi .
-# Run:   docker run -p 8080:8080 -e Jwt__SigningKey="$(openssl rand -base64 32)" -v jwtapi-data:/app/data jwtapi
+# Run:   docker run -p 8080:8080 -e Jwt__SigningKey="$(openssl rand -base64 32)" \
+#          -e Jwt__RefreshSigningKey="$(openssl rand -base64 32)" -v jwtapi-data:/app/data jwtapi
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src

@@ -1,7 +1,6 @@
 using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -16,18 +15,13 @@ public sealed class RefreshTokensTests
     };
 
     private readonly FakeTimeProvider _time = new(DateTimeOffset.UtcNow);
-    private readonly SigningKeys _keys;
-    private readonly RefreshTokens _refresh;
-    private readonly TokenIssuer _issuer;
+    private readonly TokenServices _services;
 
-    public RefreshTokensTests()
-    {
-        var env = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing", ContentRootPath = Path.GetTempPath() };
-        var data = new JwtApi.Storage.DataDirectory(Path.GetTempPath());
-        _keys = SigningKeys.Create(_options, env, data);
-        _refresh = new RefreshTokens(RefreshKey.Create(_options, env, data), Options.Create(_options), _time);
-        _issuer = new TokenIssuer(_keys, _refresh, Options.Create(_options), _time);
-    }
+    public RefreshTokensTests() => _services = TokenServices.Create(_options, _time);
+
+    private SigningKeys Keys => _services.Keys;
+    private RefreshTokens Refresh => _services.Refresh;
+    private TokenIssuer Issuer => _services.Issuer;
 
     private static User Alice() => new() { Username = "alice", NormalizedUsername = "alice", PasswordHash = "-", Roles = ["user"], TokenVersion = 3 };
 
@@ -37,7 +31,7 @@ public sealed class RefreshTokensTests
         var alice = Alice();
         var authTime = _time.GetUtcNow().AddHours(-1);
 
-        var claims = await _refresh.ReadAsync(_refresh.Issue(alice, "fam", authTime).Token);
+        var claims = await Refresh.ReadAsync(Refresh.Issue(alice, "fam", authTime).Token);
 
         claims.Should().NotBeNull();
         claims!.UserId.Should().Be(alice.Id);
@@ -49,17 +43,17 @@ public sealed class RefreshTokensTests
     [Fact]
     public async Task RefusesAnAccessToken()
     {
-        var access = _issuer.StartFamily(Alice()).Access.Token;
+        var access = Issuer.StartFamily(Alice()).Access.Token;
 
-        (await _refresh.ReadAsync(access)).Should().BeNull();
+        (await Refresh.ReadAsync(access)).Should().BeNull();
     }
 
     [Fact]
     public async Task RefreshTokenFailsAccessValidationEvenWithoutTypCheck()
     {
-        var refresh = _issuer.StartFamily(Alice()).Refresh.Token;
+        var refresh = Issuer.StartFamily(Alice()).Refresh.Token;
         var handler = new JsonWebTokenHandler { MapInboundClaims = false };
-        var parameters = AccessTokenValidation.Parameters(_options, _keys);
+        var parameters = AccessTokenValidation.Parameters(_options, Keys);
         parameters.ValidTypes = null;    // a careless validator that ignores typ
 
         var result = await handler.ValidateTokenAsync(refresh, parameters);
@@ -71,12 +65,10 @@ public sealed class RefreshTokensTests
     public async Task RefreshTokenFailsEvenWithTheRefreshKeyGivenAccessAudience()
     {
         // were the refresh key ever leaked into a validator's key set, the audience alone still refuses it
-        var refresh = _issuer.StartFamily(Alice()).Refresh.Token;
-        var parameters = AccessTokenValidation.Parameters(_options, _keys);
+        var refresh = Issuer.StartFamily(Alice()).Refresh.Token;
+        var parameters = AccessTokenValidation.Parameters(_options, Keys);
         parameters.ValidTypes = null;
-        parameters.IssuerSigningKeys = [.. parameters.IssuerSigningKeys, RefreshKey.Create(_options,
-            new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing" },
-            new JwtApi.Storage.DataDirectory(Path.GetTempPath())).Key.Key];
+        parameters.IssuerSigningKeys = [.. parameters.IssuerSigningKeys, _services.RefreshKey.Key.Key];
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(refresh, parameters);
 
@@ -89,8 +81,8 @@ public sealed class RefreshTokensTests
     {
         // the control for the two tests above: the careless validator does accept real access tokens
         _time.AdjustTime(DateTimeOffset.UtcNow);
-        var access = _issuer.StartFamily(Alice()).Access.Token;
-        var parameters = AccessTokenValidation.Parameters(_options, _keys);
+        var access = Issuer.StartFamily(Alice()).Access.Token;
+        var parameters = AccessTokenValidation.Parameters(_options, Keys);
         parameters.ValidTypes = null;
 
         (await new JsonWebTokenHandler().ValidateTokenAsync(access, parameters)).IsValid.Should().BeTrue();

@@ -1,7 +1,6 @@
 using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
-using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -20,11 +19,9 @@ public sealed class TokenIssuerTests
 
     private TokenIssuer Issuer(JwtOptions options, out SigningKeys keys)
     {
-        var env = new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { EnvironmentName = "Testing", ContentRootPath = Path.GetTempPath() };
-        var data = new JwtApi.Storage.DataDirectory(Path.GetTempPath());
-        keys = SigningKeys.Create(options, env, data);
-        var refresh = new RefreshTokens(RefreshKey.Create(options, env, data), Options.Create(options), _time);
-        return new TokenIssuer(keys, refresh, Options.Create(options), _time);
+        var services = TokenServices.Create(options, _time);
+        keys = services.Keys;
+        return services.Issuer;
     }
 
     private static User Alice() => new()

@@ -12,8 +12,11 @@ public static class AccessTokenValidation
         // Pinned: a token naming any other algorithm (none, HS256 with an RSA public key, ...) is refused
         // before its signature is looked at (RFC 8725 §3.1).
         ValidAlgorithms = keys.Validating.Select(k => k.Algorithm).Distinct().ToArray(),
+        // ... and per key: the alg in the header must be the one algorithm its kid's key is bound to.
+        AlgorithmValidator = (algorithm, key, _, _) => keys.Find(key.KeyId)?.Algorithm == algorithm,
         IssuerSigningKeys = keys.Validating.Select(k => k.Key).ToArray(),
         // The kid must name one of our keys; no guessing through every key (and a token without kid fails).
+        // Keys come from here only: jwk, jku, x5u and x5c headers are never used to find one.
         TryAllIssuerSigningKeys = false,
         ValidateIssuer = true,
         ValidateAudience = true,

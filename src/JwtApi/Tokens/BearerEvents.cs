@@ -18,7 +18,7 @@ public sealed class SecurityTokenMissingClaimsException(string message) : Securi
 /// </summary>
 public static class BearerEvents
 {
-    public static JwtBearerEvents Create(RevocationList revocations) => new()
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
     {
         OnTokenValidated = context =>
         {
@@ -34,7 +34,7 @@ public static class BearerEvents
             }
             return Task.CompletedTask;
         },
-        OnChallenge = WriteChallengeAsync,
+        OnChallenge = context => WriteChallengeAsync(context, keys),
         OnForbidden = WriteForbiddenAsync,
     };
 
@@ -66,7 +66,7 @@ public static class BearerEvents
         _ => new("invalid_token", "The token is invalid."),
     };
 
-    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context)
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -86,8 +86,7 @@ public static class BearerEvents
         }
 
         var failure = Describe(context.AuthenticateFailure);
-        if (failure.Reason == "bad_signature" &&
-            SignedWithAnotherAlgorithm(http.Request, context.Options.TokenValidationParameters.ValidAlgorithms))
+        if (failure.Reason == "bad_signature" && SignedWithAnotherAlgorithm(http.Request, keys))
         {
             // IdentityModel reports a refused algorithm (alg:none, HS256 keyed with an RSA public key) as a bad
             // signature; say what actually happened.
@@ -107,17 +106,17 @@ public static class BearerEvents
     private static readonly Failure WrongAlgorithm = new("wrong_algorithm", "The token's signing algorithm is not accepted.");
 
     /// <summary>Reads the header of a token that already failed; the success path never gets here.</summary>
-    private static bool SignedWithAnotherAlgorithm(HttpRequest request, IEnumerable<string>? validAlgorithms)
+    private static bool SignedWithAnotherAlgorithm(HttpRequest request, SigningKeys keys)
     {
         var header = request.Headers.Authorization.ToString();
-        if (validAlgorithms is null || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
             return false;
         }
         try
         {
-            var alg = new JsonWebToken(header["Bearer ".Length..].Trim()).Alg;
-            return !validAlgorithms.Contains(alg, StringComparer.Ordinal);
+            var token = new JsonWebToken(header["Bearer ".Length..].Trim());
+            return keys.Find(token.Kid) is { } key && key.Algorithm != token.Alg;
         }
         catch (ArgumentException)
         {

@@ -15,13 +15,22 @@ public sealed class JwtOptions
     [Required(ErrorMessage = "Jwt:Audience is required: set it to the name of the API that accepts the tokens.")]
     public string Audience { get; init; } = "";
 
-    /// <summary><c>HS256</c> (shared secret) or <c>RS256</c> (RSA key pair).</summary>
+    /// <summary>
+    /// Single-key shorthand: <c>HS256</c> (shared secret), <c>RS256</c> (RSA key pair) or <c>ES256</c> (P-256
+    /// key pair). Ignored when <see cref="SigningKeys"/> lists keys.
+    /// </summary>
     public string Algorithm { get; init; } = SigningAlgorithms.HS256;
+
+    /// <summary>
+    /// The key set, for rotation: exactly one key is active and signs; the others only validate, until the
+    /// tokens they signed have expired.
+    /// </summary>
+    public List<SigningKeyOptions> SigningKeys { get; init; } = [];
 
     /// <summary>HS256 secret, base64, at least 32 bytes. Never commit one: use an environment variable or a secret store.</summary>
     public string? SigningKey { get; init; }
 
-    /// <summary>RS256 private key: path to a PEM file (PKCS#1 or PKCS#8), RSA of at least 2048 bits.</summary>
+    /// <summary>RS256 or ES256 private key: path to a PEM file (PKCS#1, SEC1 or PKCS#8).</summary>
     public string? PrivateKeyPath { get; init; }
 
     /// <summary>How long an access token lives. Short, because a stolen one works until it expires.</summary>
@@ -56,10 +65,33 @@ public sealed class JwtOptions
     public TimeSpan ClockSkew { get; init; } = TimeSpan.FromSeconds(30);
 }
 
+/// <summary>One key of <see cref="JwtOptions.SigningKeys"/>.</summary>
+public sealed class SigningKeyOptions
+{
+    /// <summary>Defaults to the RFC 7638 thumbprint (RS256, ES256) or a hash of the secret (HS256).</summary>
+    public string? KeyId { get; init; }
+
+    /// <summary><c>HS256</c>, <c>RS256</c> or <c>ES256</c>: the one algorithm this key is used with.</summary>
+    public string Algorithm { get; init; } = "";
+
+    /// <summary>RS256/ES256: a PEM file. A key that only validates may be the public key alone.</summary>
+    public string? PemPath { get; init; }
+
+    /// <summary>RS256/ES256: the PEM text itself, e.g. from a secret store.</summary>
+    public string? Pem { get; init; }
+
+    /// <summary>HS256: the secret, base64, at least 32 bytes.</summary>
+    public string? Secret { get; init; }
+
+    /// <summary>Exactly one key is active: it signs new tokens.</summary>
+    public bool Active { get; init; }
+}
+
 public static class SigningAlgorithms
 {
     public const string HS256 = "HS256";
     public const string RS256 = "RS256";
+    public const string ES256 = "ES256";
 
-    public static readonly IReadOnlyList<string> Supported = [HS256, RS256];
+    public static readonly IReadOnlyList<string> Supported = [HS256, RS256, ES256];
 }

@@ -8,11 +8,8 @@ internal sealed class JwtOptionsValidator(IHostEnvironment env) : IValidateOptio
     public ValidateOptionsResult Validate(string? name, JwtOptions options)
     {
         var failures = new List<string>();
-        if (!SigningKeys.TryLoad(options, env, out _, out var error))
-        {
-            failures.Add(error!);
-        }
-        if (!RefreshKey.TryLoad(options, env, out _, out error))
+        SigningKeys.TryLoad(options, env, failures);
+        if (!RefreshKey.TryLoad(options, env, out _, out var error))
         {
             failures.Add(error!);
         }

@@ -41,7 +41,7 @@ public static class TokensSetup
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations);
+                bearer.Events = BearerEvents.Create(revocations, keys);
             });
         return builder;
     }

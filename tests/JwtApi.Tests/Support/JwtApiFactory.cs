@@ -67,7 +67,12 @@ public class JwtApiFactory : WebApplicationFactory<Program>
             [DataDirectory.ConfigKey] = DataPath,
             ["Jwt:Algorithm"] = Algorithm,
             ["Jwt:SigningKey"] = Algorithm == SigningAlgorithms.HS256 ? TestKeys.HmacBase64 : null,
-            ["Jwt:PrivateKeyPath"] = Algorithm == SigningAlgorithms.RS256 ? TestKeys.RsaPemPath : null,
+            ["Jwt:PrivateKeyPath"] = Algorithm switch
+            {
+                SigningAlgorithms.RS256 => TestKeys.RsaPemPath,
+                SigningAlgorithms.ES256 => TestKeys.EcPemPath,
+                _ => null,
+            },
             ["Jwt:RefreshSigningKey"] = TestKeys.RefreshHmacBase64,
             ["Passwords:WorkFactor"] = "4",
             ["Seed:AdminUsername"] = AdminUsername,
@@ -181,6 +186,11 @@ public class JwtApiFactory : WebApplicationFactory<Program>
 public sealed class Rs256JwtApiFactory : JwtApiFactory
 {
     public override string Algorithm => SigningAlgorithms.RS256;
+}
+
+public sealed class Es256JwtApiFactory : JwtApiFactory
+{
+    public override string Algorithm => SigningAlgorithms.ES256;
 }
 
 public static class HttpClientExtensions

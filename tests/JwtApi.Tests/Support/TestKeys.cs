@@ -19,6 +19,13 @@ public static class TestKeys
     public static readonly RSA Rsa = RSA.Create(2048);
     public static readonly RSA OtherRsa = RSA.Create(2048);
 
+    public static readonly ECDsa Ec = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+    public static readonly string EcPemPath = WritePem(Ec.ExportPkcs8PrivateKeyPem());
+
+    /// <summary>The RFC 7638 thumbprint of <see cref="Ec"/>.</summary>
+    public static string EcKeyId => Base64UrlEncoder.Encode(
+        JsonWebKeyConverter.ConvertFromECDsaSecurityKey(new ECDsaSecurityKey(ECDsa.Create(Ec.ExportParameters(false)))).ComputeJwkThumbprint());
+
     /// <summary>The service's RSA key as a PEM file, as <c>Jwt:PrivateKeyPath</c> expects.</summary>
     public static readonly string RsaPemPath = WritePem(Rsa.ExportPkcs8PrivateKeyPem());
 

@@ -13,14 +13,20 @@ public sealed class TokenMinter(JwtOptions options, string algorithm)
     private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false };
 
     /// <summary>The service's own signing key, as the test configured it.</summary>
-    public SigningCredentials ServiceCredentials => algorithm == SigningAlgorithms.HS256
-        ? new SigningCredentials(new SymmetricSecurityKey(TestKeys.HmacSecret) { KeyId = TestKeys.HmacKeyId }, SecurityAlgorithms.HmacSha256)
-        : new SigningCredentials(new RsaSecurityKey(TestKeys.Rsa) { KeyId = TestKeys.RsaKeyId }, SecurityAlgorithms.RsaSha256);
+    public SigningCredentials ServiceCredentials => algorithm switch
+    {
+        SigningAlgorithms.HS256 => new SigningCredentials(new SymmetricSecurityKey(TestKeys.HmacSecret) { KeyId = TestKeys.HmacKeyId }, SecurityAlgorithms.HmacSha256),
+        SigningAlgorithms.RS256 => new SigningCredentials(new RsaSecurityKey(TestKeys.Rsa) { KeyId = TestKeys.RsaKeyId }, SecurityAlgorithms.RsaSha256),
+        _ => new SigningCredentials(new ECDsaSecurityKey(TestKeys.Ec) { KeyId = TestKeys.EcKeyId }, SecurityAlgorithms.EcdsaSha256),
+    };
 
     /// <summary>A key of the same kind the service does not know, presented under the service's kid.</summary>
-    public SigningCredentials ForeignCredentials => algorithm == SigningAlgorithms.HS256
-        ? new SigningCredentials(new SymmetricSecurityKey(TestKeys.OtherHmacSecret) { KeyId = TestKeys.HmacKeyId }, SecurityAlgorithms.HmacSha256)
-        : new SigningCredentials(new RsaSecurityKey(TestKeys.OtherRsa) { KeyId = TestKeys.RsaKeyId }, SecurityAlgorithms.RsaSha256);
+    public SigningCredentials ForeignCredentials => algorithm switch
+    {
+        SigningAlgorithms.HS256 => new SigningCredentials(new SymmetricSecurityKey(TestKeys.OtherHmacSecret) { KeyId = TestKeys.HmacKeyId }, SecurityAlgorithms.HmacSha256),
+        SigningAlgorithms.RS256 => new SigningCredentials(new RsaSecurityKey(TestKeys.OtherRsa) { KeyId = TestKeys.RsaKeyId }, SecurityAlgorithms.RsaSha256),
+        _ => new SigningCredentials(new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)) { KeyId = TestKeys.EcKeyId }, SecurityAlgorithms.EcdsaSha256),
+    };
 
     /// <summary>A token like the service's own, with <paramref name="tweak"/> applied before signing.</summary>
     public string Mint(Action<SecurityTokenDescriptor>? tweak = null, SigningCredentials? credentials = null, params string[] roles)

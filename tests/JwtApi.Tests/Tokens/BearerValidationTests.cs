@@ -68,7 +68,12 @@ public abstract class BearerValidationTests<TFactory>(TFactory app) where TFacto
     private string Forge(string forgery)
     {
         var minter = Minter;
-        var kid = app.Algorithm == SigningAlgorithms.HS256 ? TestKeys.HmacKeyId : TestKeys.RsaKeyId;
+        var kid = app.Algorithm switch
+        {
+            SigningAlgorithms.HS256 => TestKeys.HmacKeyId,
+            SigningAlgorithms.RS256 => TestKeys.RsaKeyId,
+            _ => TestKeys.EcKeyId,
+        };
         var past = DateTime.UtcNow.AddMinutes(-30);
         return forgery switch
         {
@@ -92,15 +97,18 @@ public abstract class BearerValidationTests<TFactory>(TFactory app) where TFacto
     }
 
     /// <summary>
-    /// Under RS256 the classic key confusion: HS256 keyed with the public key's PEM. Under HS256, a valid RS256
-    /// signature from some RSA key.
+    /// Under RS256 and ES256 the classic key confusion: HS256 keyed with the public key's PEM. Under HS256, a
+    /// valid RS256 signature from some RSA key.
     /// </summary>
-    private static string OtherAlgorithm(TokenMinter minter, string kid) =>
-        minter.ServiceCredentials.Key is RsaSecurityKey
-            ? TokenMinter.Raw(new { alg = "HS256", kid, typ = "at+jwt" }, minter.Payload(),
-                Encoding.ASCII.GetBytes(TestKeys.Rsa.ExportSubjectPublicKeyInfoPem()))
-            : minter.Mint(credentials: new SigningCredentials(
-                new RsaSecurityKey(TestKeys.OtherRsa) { KeyId = kid }, SecurityAlgorithms.RsaSha256));
+    private static string OtherAlgorithm(TokenMinter minter, string kid) => minter.ServiceCredentials.Key switch
+    {
+        RsaSecurityKey => TokenMinter.Raw(new { alg = "HS256", kid, typ = "at+jwt" }, minter.Payload(),
+            Encoding.ASCII.GetBytes(TestKeys.Rsa.ExportSubjectPublicKeyInfoPem())),
+        ECDsaSecurityKey => TokenMinter.Raw(new { alg = "HS256", kid, typ = "at+jwt" }, minter.Payload(),
+            Encoding.ASCII.GetBytes(TestKeys.Ec.ExportSubjectPublicKeyInfoPem())),
+        _ => minter.Mint(credentials: new SigningCredentials(
+            new RsaSecurityKey(TestKeys.OtherRsa) { KeyId = kid }, SecurityAlgorithms.RsaSha256)),
+    };
 
     private static SigningCredentials WithKid(SigningCredentials credentials, string? kid)
     {
@@ -108,6 +116,7 @@ public abstract class BearerValidationTests<TFactory>(TFactory app) where TFacto
         {
             SymmetricSecurityKey s => new SymmetricSecurityKey(s.Key) { KeyId = kid },
             RsaSecurityKey r => new RsaSecurityKey(r.Rsa) { KeyId = kid },
+            ECDsaSecurityKey e => new ECDsaSecurityKey(e.ECDsa) { KeyId = kid },
             _ => throw new NotSupportedException(),
         };
         return new SigningCredentials(key, credentials.Algorithm);
@@ -126,3 +135,6 @@ public sealed class Hs256BearerValidationTests(JwtApiFactory app)
 
 public sealed class Rs256BearerValidationTests(Rs256JwtApiFactory app)
     : BearerValidationTests<Rs256JwtApiFactory>(app), IClassFixture<Rs256JwtApiFactory>;
+
+public sealed class Es256BearerValidationTests(Es256JwtApiFactory app)
+    : BearerValidationTests<Es256JwtApiFactory>(app), IClassFixture<Es256JwtApiFactory>;

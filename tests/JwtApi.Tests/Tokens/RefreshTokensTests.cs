@@ -68,6 +68,7 @@ public sealed class RefreshTokensTests
         var refresh = Issuer.StartFamily(Alice()).Refresh.Token;
         var parameters = AccessTokenValidation.Parameters(_options, Keys);
         parameters.ValidTypes = null;
+        parameters.AlgorithmValidator = null;
         parameters.IssuerSigningKeys = [.. parameters.IssuerSigningKeys, _services.RefreshKey.Key.Key];
 
         var result = await new JsonWebTokenHandler().ValidateTokenAsync(refresh, parameters);

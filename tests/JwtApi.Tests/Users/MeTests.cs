@@ -68,3 +68,5 @@ public abstract class FlowTests<TFactory>(TFactory app) where TFactory : JwtApiF
 public sealed class Hs256FlowTests(JwtApiFactory app) : FlowTests<JwtApiFactory>(app), IClassFixture<JwtApiFactory>;
 
 public sealed class Rs256FlowTests(Rs256JwtApiFactory app) : FlowTests<Rs256JwtApiFactory>(app), IClassFixture<Rs256JwtApiFactory>;
+
+public sealed class Es256FlowTests(Es256JwtApiFactory app) : FlowTests<Es256JwtApiFactory>(app), IClassFixture<Es256JwtApiFactory>;

@@ -90,7 +90,7 @@ public sealed class StartupTests
         var path = TestKeys.WritePem(TestKeys.Rsa.ExportSubjectPublicKeyInfoPem());
 
         StartupError(Factory("Production", ("Jwt:Algorithm", "RS256"), ("Jwt:PrivateKeyPath", path)))
-            .Should().Contain("public key");
+            .Should().Contain("public key only");
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class StartupTests
     [InlineData("hs256")]
     public void RefusesToStartGivenUnsupportedAlgorithm(string algorithm)
     {
-        StartupError(Factory("Testing", ("Jwt:Algorithm", algorithm))).Should().Contain("HS256, RS256");
+        StartupError(Factory("Testing", ("Jwt:Algorithm", algorithm))).Should().Contain("HS256, RS256, ES256");
     }
 
     [Theory]
@@ -118,6 +118,44 @@ public sealed class StartupTests
     public void RefusesToStartGivenOutOfBoundsSetting(string key, string? value, string message)
     {
         StartupError(Factory("Testing", (key, value))).Should().Contain(message);
+    }
+
+    [Theory]
+    [InlineData("true", "true", "exactly one must be active")]
+    [InlineData("false", "false", "exactly one must be active")]
+    public void RefusesToStartGivenOtherThanOneActiveKey(string first, string second, string message)
+    {
+        StartupError(Factory("Testing",
+            ("Jwt:SigningKeys:0:Algorithm", "HS256"), ("Jwt:SigningKeys:0:Secret", TestKeys.HmacBase64), ("Jwt:SigningKeys:0:Active", first),
+            ("Jwt:SigningKeys:1:Algorithm", "RS256"), ("Jwt:SigningKeys:1:PemPath", TestKeys.RsaPemPath), ("Jwt:SigningKeys:1:Active", second)))
+            .Should().Contain(message);
+    }
+
+    [Fact]
+    public void RefusesToStartGivenDuplicateKid()
+    {
+        StartupError(Factory("Testing",
+            ("Jwt:SigningKeys:0:Algorithm", "HS256"), ("Jwt:SigningKeys:0:Secret", TestKeys.HmacBase64), ("Jwt:SigningKeys:0:Active", "true"), ("Jwt:SigningKeys:0:KeyId", "k"),
+            ("Jwt:SigningKeys:1:Algorithm", "RS256"), ("Jwt:SigningKeys:1:PemPath", TestKeys.RsaPemPath), ("Jwt:SigningKeys:1:KeyId", "k")))
+            .Should().Contain("kid 'k' more than once");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenEcKeyOffP256()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+        var path = TestKeys.WritePem(p384.ExportPkcs8PrivateKeyPem());
+
+        StartupError(Factory("Production", ("Jwt:Algorithm", "ES256"), ("Jwt:PrivateKeyPath", path)))
+            .Should().Contain("not on P-256");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenActiveKeyWithoutPrivateHalf()
+    {
+        StartupError(Factory("Testing",
+            ("Jwt:SigningKeys:0:Algorithm", "ES256"), ("Jwt:SigningKeys:0:Pem", TestKeys.Ec.ExportSubjectPublicKeyInfoPem()), ("Jwt:SigningKeys:0:Active", "true")))
+            .Should().Contain("public key only");
     }
 
     [Fact]

@@ -19,6 +19,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
+app.MapKeys();
 app.MapHealth();
 app.MapApiDocs();
 app.Run();

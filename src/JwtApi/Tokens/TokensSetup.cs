@@ -24,6 +24,7 @@ public static class TokensSetup
             sp.GetRequiredService<DataDirectory>()));
         services.AddSingleton<RefreshTokens>();
         services.AddSingleton<TokenIssuer>();
+        services.AddSingleton<PublishedKeys>();
 
         services.AddSingleton<RevocationList>();
         services.AddScoped<TokenRevoker>();

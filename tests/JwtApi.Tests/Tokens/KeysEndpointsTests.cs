@@ -1,0 +1,83 @@
+using System.Net;
+using System.Text.Json;
+using JwtApi.Tests.Support;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tests.Tokens;
+
+/// <summary>JWKS and discovery over a set of RS256 (active), ES256 and HS256 keys.</summary>
+public sealed class KeysEndpointsTests(KeysEndpointsTests.Factory app) : IClassFixture<KeysEndpointsTests.Factory>
+{
+    public sealed class Factory : JwtApiFactory
+    {
+        public Factory()
+        {
+            Settings["Jwt:SigningKey"] = null;
+            Settings["Jwt:SigningKeys:0:Algorithm"] = "RS256";
+            Settings["Jwt:SigningKeys:0:PemPath"] = TestKeys.RsaPemPath;
+            Settings["Jwt:SigningKeys:0:Active"] = "true";
+            Settings["Jwt:SigningKeys:1:Algorithm"] = "ES256";
+            Settings["Jwt:SigningKeys:1:PemPath"] = TestKeys.EcPemPath;
+            Settings["Jwt:SigningKeys:2:Algorithm"] = "HS256";
+            Settings["Jwt:SigningKeys:2:Secret"] = TestKeys.HmacBase64;
+        }
+    }
+
+    private async Task<(HttpResponseMessage Response, string Body)> GetAsync(string path)
+    {
+        var response = await app.CreateClient().GetAsync(path);
+        return (response, await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task PublishesPublicHalvesOfAsymmetricKeysOnly()
+    {
+        var (response, body) = await GetAsync("/.well-known/jwks.json");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        response.Headers.CacheControl!.Public.Should().BeTrue();
+        response.Headers.CacheControl.MaxAge.Should().Be(TimeSpan.FromMinutes(5));
+        var keys = JsonDocument.Parse(body).RootElement.GetProperty("keys").EnumerateArray().ToList();
+        keys.Select(k => k.GetProperty("kid").GetString()).Should().BeEquivalentTo(TestKeys.RsaKeyId, TestKeys.EcKeyId);
+        keys.Select(k => k.GetProperty("alg").GetString()).Should().BeEquivalentTo("RS256", "ES256");
+        foreach (var key in keys)
+        {
+            key.GetProperty("use").GetString().Should().Be("sig");
+            key.EnumerateObject().Select(p => p.Name).Should().NotIntersectWith(["d", "p", "q", "dp", "dq", "qi", "k"]);
+        }
+    }
+
+    [Fact]
+    public async Task PublishesDiscoveryThatPointsAtTheKeySet()
+    {
+        var (response, body) = await GetAsync("/.well-known/openid-configuration");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        var discovery = JsonDocument.Parse(body).RootElement;
+        discovery.GetProperty("issuer").GetString().Should().Be(app.JwtOptions.Issuer);
+        discovery.GetProperty("jwks_uri").GetString().Should().Be("http://localhost/.well-known/jwks.json");
+        discovery.GetProperty("token_endpoint").GetString().Should().StartWith("http://localhost/");
+        discovery.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString())
+            .Should().BeEquivalentTo("RS256", "ES256");
+    }
+
+    [Fact]
+    public async Task ValidatesAnIssuedTokenWithThePublishedKeysAlone()
+    {
+        // what another service does: nothing but the discovery document and the key set
+        var discovery = JsonDocument.Parse((await GetAsync("/.well-known/openid-configuration")).Body).RootElement;
+        var jwks = new JsonWebKeySet((await GetAsync("/.well-known/jwks.json")).Body);
+        var token = await app.LoginAsync(await app.CreateUserAsync());
+
+        var result = await new JsonWebTokenHandler().ValidateTokenAsync(token, new TokenValidationParameters
+        {
+            ValidIssuer = discovery.GetProperty("issuer").GetString(),
+            ValidAudience = app.JwtOptions.Audience,
+            IssuerSigningKeys = jwks.GetSigningKeys(),
+            ValidAlgorithms = ["RS256", "ES256"],
+        });
+
+        result.IsValid.Should().BeTrue(result.Exception?.Message);
+    }
+}

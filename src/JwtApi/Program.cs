@@ -4,6 +4,11 @@ using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
 
+if (KeyCommand.Matches(args))
+{
+    return KeyCommand.Run(args, Console.Out, Console.Error);   // Tokens/KeyCommand.cs: keys generate --alg ...
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
@@ -23,3 +28,4 @@ app.MapKeys();
 app.MapHealth();
 app.MapApiDocs();
 app.Run();
+return 0;

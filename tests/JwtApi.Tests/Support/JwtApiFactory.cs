@@ -13,6 +13,9 @@ namespace JwtApi.Tests.Support;
 
 public sealed record TestUser(Guid Id, string Username, string Password);
 
+/// <summary>One entry of Jwt:SigningKeys as a test configures it.</summary>
+public sealed record TestSigningKey(string Algorithm, bool Active = false, string? PemPath = null, string? Pem = null, string? Secret = null, string? KeyId = null);
+
 /// <summary>A token response: both tokens and their lifetimes in seconds.</summary>
 public sealed record TokenSet(string Access, string Refresh, int ExpiresIn, int RefreshExpiresIn)
 {
@@ -55,6 +58,22 @@ public class JwtApiFactory : WebApplicationFactory<Program>
     public Dictionary<string, string?> Settings { get; } = [];
 
     public virtual string Algorithm => SigningAlgorithms.HS256;
+
+    /// <summary>Replaces the single test key with a key set (Jwt:SigningKeys).</summary>
+    public void UseSigningKeys(params TestSigningKey[] keys)
+    {
+        Settings["Jwt:SigningKey"] = null;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            var prefix = $"Jwt:SigningKeys:{i}:";
+            Settings[prefix + "Algorithm"] = keys[i].Algorithm;
+            Settings[prefix + "Active"] = keys[i].Active ? "true" : "false";
+            Settings[prefix + "PemPath"] = keys[i].PemPath;
+            Settings[prefix + "Pem"] = keys[i].Pem;
+            Settings[prefix + "Secret"] = keys[i].Secret;
+            Settings[prefix + "KeyId"] = keys[i].KeyId;
+        }
+    }
 
     public string Environment { get; init; } = "Testing";
 

@@ -13,19 +13,10 @@ public sealed class KeySetTests(KeySetTests.Factory app) : IClassFixture<KeySetT
 
     public sealed class Factory : JwtApiFactory
     {
-        public Factory()
-        {
-            Settings["Jwt:SigningKey"] = null;
-            Settings["Jwt:SigningKeys:0:Algorithm"] = "RS256";
-            Settings["Jwt:SigningKeys:0:PemPath"] = TestKeys.RsaPemPath;
-            Settings["Jwt:SigningKeys:0:Active"] = "true";
-            Settings["Jwt:SigningKeys:1:Algorithm"] = "RS256";
-            Settings["Jwt:SigningKeys:1:KeyId"] = "old-rsa";
-            Settings["Jwt:SigningKeys:1:Pem"] = OldRsa.ExportSubjectPublicKeyInfoPem();
-            Settings["Jwt:SigningKeys:2:Algorithm"] = "HS256";
-            Settings["Jwt:SigningKeys:2:KeyId"] = "shared";
-            Settings["Jwt:SigningKeys:2:Secret"] = TestKeys.HmacBase64;
-        }
+        public Factory() => UseSigningKeys(
+            new("RS256", Active: true, PemPath: TestKeys.RsaPemPath),
+            new("RS256", KeyId: "old-rsa", Pem: OldRsa.ExportSubjectPublicKeyInfoPem()),
+            new("HS256", KeyId: "shared", Secret: TestKeys.HmacBase64));
     }
 
     private TokenMinter Minter => new(app.JwtOptions, "RS256");

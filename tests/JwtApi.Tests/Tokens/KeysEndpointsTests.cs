@@ -11,17 +11,10 @@ public sealed class KeysEndpointsTests(KeysEndpointsTests.Factory app) : IClassF
 {
     public sealed class Factory : JwtApiFactory
     {
-        public Factory()
-        {
-            Settings["Jwt:SigningKey"] = null;
-            Settings["Jwt:SigningKeys:0:Algorithm"] = "RS256";
-            Settings["Jwt:SigningKeys:0:PemPath"] = TestKeys.RsaPemPath;
-            Settings["Jwt:SigningKeys:0:Active"] = "true";
-            Settings["Jwt:SigningKeys:1:Algorithm"] = "ES256";
-            Settings["Jwt:SigningKeys:1:PemPath"] = TestKeys.EcPemPath;
-            Settings["Jwt:SigningKeys:2:Algorithm"] = "HS256";
-            Settings["Jwt:SigningKeys:2:Secret"] = TestKeys.HmacBase64;
-        }
+        public Factory() => UseSigningKeys(
+            new("RS256", Active: true, PemPath: TestKeys.RsaPemPath),
+            new("ES256", PemPath: TestKeys.EcPemPath),
+            new("HS256", Secret: TestKeys.HmacBase64));
     }
 
     private async Task<(HttpResponseMessage Response, string Body)> GetAsync(string path)

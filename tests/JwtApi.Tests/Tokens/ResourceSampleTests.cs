@@ -28,16 +28,10 @@ public sealed class ResourceSampleTests : IDisposable
     }
 
     /// <summary>JwtApi on the fixed port with the given key set (the same database across restarts).</summary>
-    private JwtApiFactory StartJwtApi(params (string Algorithm, string PemPath, bool Active)[] keys)
+    private JwtApiFactory StartJwtApi(params TestSigningKey[] keys)
     {
         var app = new JwtApiFactory { DataPath = _data };
-        app.Settings["Jwt:SigningKey"] = null;
-        for (var i = 0; i < keys.Length; i++)
-        {
-            app.Settings[$"Jwt:SigningKeys:{i}:Algorithm"] = keys[i].Algorithm;
-            app.Settings[$"Jwt:SigningKeys:{i}:PemPath"] = keys[i].PemPath;
-            app.Settings[$"Jwt:SigningKeys:{i}:Active"] = keys[i].Active ? "true" : "false";
-        }
+        app.UseSigningKeys(keys);
         app.UseKestrel(_port);
         app.StartServer();
         _running.Add(app);
@@ -79,7 +73,7 @@ public sealed class ResourceSampleTests : IDisposable
     [Fact]
     public async Task AcceptsJwtApiTokensAndRefusesForgeriesUsingThePublishedKeysAlone()
     {
-        var jwtApi = StartJwtApi(("RS256", TestKeys.RsaPemPath, true));
+        var jwtApi = StartJwtApi(new TestSigningKey("RS256", Active: true, PemPath: TestKeys.RsaPemPath));
         var sample = StartSample();
         var admin = await jwtApi.LoginAsync(await jwtApi.AdminAsync());
         var user = await jwtApi.LoginAsync(await jwtApi.CreateUserAsync());
@@ -99,14 +93,14 @@ public sealed class ResourceSampleTests : IDisposable
     [Fact]
     public async Task AcceptsTokensOfANewKeyAfterRotationWithoutRestartingTheSample()
     {
-        var before = StartJwtApi(("RS256", TestKeys.RsaPemPath, true));
+        var before = StartJwtApi(new TestSigningKey("RS256", Active: true, PemPath: TestKeys.RsaPemPath));
         var sample = StartSample();
         var oldToken = await before.LoginAsync(await before.AdminAsync());
         (await CallAsync(sample, "/reports", oldToken)).Should().Be(HttpStatusCode.OK);
 
         // rotation: the new EC key becomes active, the old RSA key stays to validate what it signed
         before.Dispose();
-        var after = StartJwtApi(("ES256", TestKeys.EcPemPath, true), ("RS256", TestKeys.RsaPemPath, false));
+        var after = StartJwtApi(new("ES256", Active: true, PemPath: TestKeys.EcPemPath), new("RS256", PemPath: TestKeys.RsaPemPath));
         var newToken = await after.LoginAsync(await after.AdminAsync());
         new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(newToken).Kid.Should().Be(TestKeys.EcKeyId);
 

@@ -81,12 +81,7 @@ public static class AuthEndpoints
             return Problems.RegistrationClosed();
         }
         var result = await UserAccounts.CreateAsync(db, hasher, policy, time, body.Username, body.Password, [Roles.User], ct);
-        return result switch
-        {
-            { Errors: { } errors } => TypedResults.ValidationProblem(errors),
-            { User: { } user } => TypedResults.Created($"/users/{user.Id}", UserResponse.From(user)),
-            _ => Problems.UsernameTaken(),
-        };
+        return result.ToHttpResult();
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(

@@ -1,11 +1,22 @@
 using JwtApi.Auth;
+using JwtApi.Hosting;
 using JwtApi.Storage;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Users;
 
 /// <summary>The outcome of creating a user: the user, field errors, or (both null) a taken name.</summary>
-public readonly record struct CreateUserResult(User? User, Dictionary<string, string[]>? Errors);
+public readonly record struct CreateUserResult(User? User, Dictionary<string, string[]>? Errors)
+{
+    /// <summary>The one answer both creation endpoints give: 201 with Location, 400 with field errors, or 409.</summary>
+    public Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult> ToHttpResult() => this switch
+    {
+        { Errors: { } errors } => TypedResults.ValidationProblem(errors),
+        { User: { } user } => TypedResults.Created($"/users/{user.Id}", UserResponse.From(user)),
+        _ => Problems.UsernameTaken(),
+    };
+}
 
 /// <summary>Account creation, shared by self-registration and the admin API so both apply the same rules.</summary>
 public static class UserAccounts

@@ -115,12 +115,7 @@ public static class UsersEndpoints
             return TypedResults.ValidationProblem(roleErrors);
         }
         var result = await UserAccounts.CreateAsync(db, hasher, policy, time, body.Username, body.Password, roles, ct);
-        return result switch
-        {
-            { Errors: { } errors } => TypedResults.ValidationProblem(errors),
-            { User: { } user } => TypedResults.Created($"/users/{user.Id}", UserResponse.From(user)),
-            _ => Problems.UsernameTaken(),
-        };
+        return result.ToHttpResult();
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(

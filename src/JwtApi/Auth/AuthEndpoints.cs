@@ -61,6 +61,7 @@ public static class AuthEndpoints
         auth.MapPost("/refresh", Refresh).WithName(nameof(Refresh))
             .WithSummary("Exchange a refresh token for a new access token and a new refresh token (rotation).")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+        auth.MapTokenEndpoint();
 
         var session = app.MapGroup("/logout").WithTags("Auth").RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
@@ -85,60 +86,25 @@ public static class AuthEndpoints
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
-        LoginRequest body, AppDb db, PasswordHasher hasher, TokenIssuer tokens, HttpContext http, CancellationToken ct)
+        LoginRequest body, SignIn signIn, HttpResponse response, CancellationToken ct)
     {
-        var normalized = User.Normalize(body.Username);
-        var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct);
-
-        // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
-        // neither the body nor a stopwatch tells an attacker which accounts exist.
-        var verified = hasher.Verify(body.Password, user?.PasswordHash);
-        if (!verified || user is null || user.Disabled)
+        if (await signIn.WithPasswordAsync(body.Username, body.Password, ct) is not { } pair)
         {
             return Problems.InvalidCredentials();
         }
-        if (hasher.NeedsRehash(user.PasswordHash))
-        {
-            // the work factor was raised since this hash was made: upgrade it while the password is at hand
-            user.PasswordHash = hasher.Hash(body.Password);
-            await db.SaveChangesAsync(ct);
-        }
-        TokenResponses.NoStore(http.Response);
-        return TypedResults.Ok(TokenResponse.From(tokens.StartFamily(user)));
+        TokenResponses.NoStore(response);
+        return TypedResults.Ok(TokenResponse.From(pair));
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
-        RefreshRequest body, AppDb db, RefreshTokens refreshTokens, TokenIssuer tokens, HttpContext http,
-        ILogger<RefreshRequest> logger, CancellationToken ct)
+        RefreshRequest body, SignIn signIn, HttpResponse response, CancellationToken ct)
     {
-        // Every refusal gets the same answer: which check failed is logged, never told to the caller.
-        var claims = await refreshTokens.ReadAsync(body.RefreshToken);
-        if (claims is null)
+        if (await signIn.WithRefreshTokenAsync(body.RefreshToken, ct) is not { } pair)
         {
-            logger.LogInformation("Refresh refused: not a valid, unexpired refresh token");
             return Problems.InvalidRefreshToken();
         }
-        var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
-        var refusal = user switch
-        {
-            null => "user deleted",
-            { Disabled: true } => "user disabled",
-            _ when user.TokenVersion != claims.Version => "token version changed",
-            _ => null,
-        };
-        // The database, not the in-memory mirror: a logout on another instance counts at once here.
-        if (refusal is null && await db.Revocations.AnyAsync(r => r.Kind == RevocationKind.Family && r.Key == claims.FamilyId, ct))
-        {
-            refusal = "login revoked";
-        }
-        if (refusal is not null)
-        {
-            logger.LogInformation("Refresh refused for user {UserId}: {Reason}", claims.UserId, refusal);
-            return Problems.InvalidRefreshToken();
-        }
-        TokenResponses.NoStore(http.Response);
-        // roles come from the database, so a role change reaches the next access token
-        return TypedResults.Ok(TokenResponse.From(tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime)));
+        TokenResponses.NoStore(response);
+        return TypedResults.Ok(TokenResponse.From(pair));
     }
 
     static async Task<Results<NoContent, ValidationProblem>> Logout(

@@ -19,6 +19,7 @@ public static class AuthSetup
         services.AddSingleton<PasswordHasher>();
         services.AddSingleton<PasswordPolicy>();
         services.AddScoped<AdminSeeder>();
+        services.AddScoped<SignIn>();
 
         services.AddAuthorizationBuilder()
             .AddPolicy(Policies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));

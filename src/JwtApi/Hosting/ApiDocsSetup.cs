@@ -1,4 +1,5 @@
 using System.Reflection;
+using JwtApi.Auth;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.OpenApi;
 using Swashbuckle.AspNetCore.SwaggerGen;
@@ -8,8 +9,13 @@ namespace JwtApi.Hosting;
 public static class ApiDocsSetup
 {
     public const string BearerScheme = "Bearer";
+    public const string OAuth2Scheme = "OAuth2";
 
-    /// <summary>The OpenAPI document and Swagger UI, with a Bearer scheme on the operations that need a token.</summary>
+    /// <summary>
+    /// The OpenAPI document and Swagger UI. The operations that need a token name two schemes, either of which
+    /// will do: a pasted Bearer token, or OAuth2's password flow, where Swagger UI's Authorize dialog takes a
+    /// username and password and gets the token from <c>POST /token</c> itself.
+    /// </summary>
     public static IHostApplicationBuilder AddApiDocs(this IHostApplicationBuilder builder)
     {
         builder.Services.AddEndpointsApiExplorer();
@@ -19,7 +25,8 @@ public static class ApiDocsSetup
             {
                 Title = "JwtApi",
                 Version = "v1",
-                Description = "Stateless JWT authentication: POST /login for a token, then 'Authorize' with it.",
+                Description = "Stateless JWT authentication. In Swagger UI, 'Authorize' with a username and password " +
+                              "(OAuth2, password flow), or paste an access token from POST /login (Bearer).",
             });
             var xml = Path.Combine(AppContext.BaseDirectory, $"{Assembly.GetExecutingAssembly().GetName().Name}.xml");
             if (File.Exists(xml))
@@ -33,20 +40,58 @@ public static class ApiDocsSetup
                 BearerFormat = "JWT",
                 Description = "An access token from POST /login (paste the token alone, without 'Bearer ').",
             });
+            options.AddSecurityDefinition(OAuth2Scheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.OAuth2,
+                Description = "A username and password, exchanged at POST /token (leave client_id and client_secret empty).",
+                Flows = new OpenApiOAuthFlows
+                {
+                    Password = new OpenApiOAuthFlow
+                    {
+                        // made absolute for each request by TokenUrlFilter
+                        TokenUrl = new Uri(TokenEndpoint.Path, UriKind.Relative),
+                        RefreshUrl = new Uri(TokenEndpoint.Path, UriKind.Relative),
+                        Scopes = new Dictionary<string, string>(),
+                    },
+                },
+            });
             options.OperationFilter<BearerRequirementFilter>();
+            options.OperationFilter<FormBodyFilter>();
         });
         return builder;
     }
 
     public static WebApplication MapApiDocs(this WebApplication app)
     {
-        app.MapSwagger().AllowAnonymous();
+        app.MapSwagger(setupAction: swagger => swagger.PreSerializeFilters.Add(TokenUrlFilter.Apply)).AllowAnonymous();
         app.UseSwaggerUI(ui => ui.DocumentTitle = "JwtApi");
         return app;
     }
 }
 
-/// <summary>Marks the operations that need a token, and only those, so Swagger UI sends it where it belongs.</summary>
+/// <summary>
+/// The token URL as the caller reached the service (scheme, host, path base), as the discovery document
+/// gives it: OpenAPI asks for a URL, and a relative one is resolved differently by different tools.
+/// </summary>
+internal static class TokenUrlFilter
+{
+    public static void Apply(OpenApiDocument document, HttpRequest request)
+    {
+        if (document.Components?.SecuritySchemes is { } schemes &&
+            schemes.TryGetValue(ApiDocsSetup.OAuth2Scheme, out var scheme) &&
+            scheme is OpenApiSecurityScheme { Flows.Password: { } flow })
+        {
+            var url = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{TokenEndpoint.Path}");
+            flow.TokenUrl = url;
+            flow.RefreshUrl = url;
+        }
+    }
+}
+
+/// <summary>
+/// Marks the operations that need a token, and only those, so Swagger UI sends it where it belongs. Either
+/// scheme satisfies an operation (OpenAPI lists alternatives as separate requirements).
+/// </summary>
 internal sealed class BearerRequirementFilter : IOperationFilter
 {
     public void Apply(OpenApiOperation operation, OperationFilterContext context)
@@ -57,9 +102,41 @@ internal sealed class BearerRequirementFilter : IOperationFilter
             return;
         }
         operation.Security ??= [];
-        operation.Security.Add(new OpenApiSecurityRequirement
+        foreach (var scheme in new[] { ApiDocsSetup.BearerScheme, ApiDocsSetup.OAuth2Scheme })
         {
-            [new OpenApiSecuritySchemeReference(ApiDocsSetup.BearerScheme, context.Document)] = [],
-        });
+            operation.Security.Add(new OpenApiSecurityRequirement
+            {
+                [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [],
+            });
+        }
+    }
+}
+
+/// <summary>
+/// Endpoint metadata: the handler reads a form of this shape itself. Unlike <c>Accepts&lt;T&gt;</c> it leaves
+/// the content type to the handler, so the handler chooses the error for a wrong one.
+/// </summary>
+public sealed record FormBody(Type Type);
+
+/// <summary>Documents a <see cref="FormBody"/> as an application/x-www-form-urlencoded request body.</summary>
+internal sealed class FormBodyFilter : IOperationFilter
+{
+    public void Apply(OpenApiOperation operation, OperationFilterContext context)
+    {
+        if (context.ApiDescription.ActionDescriptor.EndpointMetadata.OfType<FormBody>().FirstOrDefault() is not { } form)
+        {
+            return;
+        }
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Content = new Dictionary<string, IOpenApiMediaType>
+            {
+                [System.Net.Mime.MediaTypeNames.Application.FormUrlEncoded] = new OpenApiMediaType
+                {
+                    Schema = context.SchemaGenerator.GenerateSchema(form.Type, context.SchemaRepository),
+                },
+            },
+        };
     }
 }

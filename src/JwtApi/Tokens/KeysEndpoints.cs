@@ -1,3 +1,4 @@
+using JwtApi.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace JwtApi.Tokens;
@@ -7,6 +8,8 @@ public sealed record DiscoveryDocument(
     string Issuer,
     string JwksUri,
     string TokenEndpoint,
+    IReadOnlyList<string> GrantTypesSupported,
+    IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
     IReadOnlyList<string> ResponseTypesSupported,
     IReadOnlyList<string> SubjectTypesSupported,
     IReadOnlyList<string> IdTokenSigningAlgValuesSupported,
@@ -64,7 +67,10 @@ public sealed class PublishedKeys(SigningKeys keys, Microsoft.Extensions.Options
     public DiscoveryDocument Discovery(string baseUrl) => new(
         Issuer: options.Value.Issuer,
         JwksUri: baseUrl + KeysEndpoints.JwksPath,
-        TokenEndpoint: baseUrl + "/login",
+        TokenEndpoint: baseUrl + TokenEndpoint.Path,
+        GrantTypesSupported: TokenEndpoint.GrantTypes,
+        // public clients only: a client_id or client credentials are accepted and ignored
+        TokenEndpointAuthMethodsSupported: ["none"],
         ResponseTypesSupported: ["token"],
         SubjectTypesSupported: ["public"],
         IdTokenSigningAlgValuesSupported: _algorithms,

@@ -24,27 +24,63 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
         scheme.GetProperty("bearerFormat").GetString().Should().Be("JWT");
     }
 
+    [Fact]
+    public async Task DeclaresOAuth2PasswordFlowAtTheTokenEndpoint()
+    {
+        var scheme = (await SwaggerJsonAsync()).GetProperty("components").GetProperty("securitySchemes").GetProperty("OAuth2");
+
+        scheme.GetProperty("type").GetString().Should().Be("oauth2");
+        var flows = scheme.GetProperty("flows");
+        flows.EnumerateObject().Select(f => f.Name).Should().BeEquivalentTo("password");
+        // absolute, as the caller reached the service: tools resolve relative token URLs differently
+        flows.GetProperty("password").GetProperty("tokenUrl").GetString().Should().Be("http://localhost/token");
+        flows.GetProperty("password").GetProperty("scopes").EnumerateObject().Should().BeEmpty();
+    }
+
     [Theory]
     [InlineData("/me", "get", true)]
+    [InlineData("/me/password", "put", true)]
+    [InlineData("/logout", "post", true)]
     [InlineData("/users", "get", true)]
     [InlineData("/users/{id}/roles", "put", true)]
     [InlineData("/login", "post", false)]
     [InlineData("/register", "post", false)]
-    public async Task RequiresBearerOnProtectedOperationsOnly(string path, string method, bool protectedOperation)
+    [InlineData("/refresh", "post", false)]
+    [InlineData("/token", "post", false)]
+    [InlineData("/.well-known/jwks.json", "get", false)]
+    public async Task RequiresBearerOrOAuth2OnProtectedOperationsOnly(string path, string method, bool protectedOperation)
     {
         var operation = (await SwaggerJsonAsync()).GetProperty("paths").GetProperty(path).GetProperty(method);
 
         if (protectedOperation)
         {
-            // a requirement that names the scheme: Swashbuckle 10+ silently writes "security": [{}] when the
-            // reference is built the old way
-            operation.GetProperty("security")[0].GetProperty("Bearer").GetArrayLength().Should().Be(0);
+            // two requirements are alternatives: either scheme's token will do. Each names its scheme:
+            // Swashbuckle 10+ silently writes "security": [{}] when the reference is built the old way.
+            var requirements = operation.GetProperty("security").EnumerateArray()
+                .Select(r => r.EnumerateObject().Single()).ToList();
+            requirements.Select(r => r.Name).Should().Equal("Bearer", "OAuth2");
+            requirements.Should().OnlyContain(r => r.Value.GetArrayLength() == 0);
             operation.GetProperty("responses").TryGetProperty("401", out _).Should().BeTrue();
         }
         else
         {
             operation.TryGetProperty("security", out _).Should().BeFalse();
         }
+    }
+
+    [Fact]
+    public async Task DocumentsTheTokenEndpointAsAForm()
+    {
+        var doc = await SwaggerJsonAsync();
+        var operation = doc.GetProperty("paths").GetProperty("/token").GetProperty("post");
+
+        var content = operation.GetProperty("requestBody").GetProperty("content");
+        content.EnumerateObject().Select(c => c.Name).Should().Equal("application/x-www-form-urlencoded");
+        var schema = doc.GetProperty("components").GetProperty("schemas").GetProperty("TokenRequest");
+        schema.GetProperty("properties").EnumerateObject().Select(p => p.Name)
+            .Should().Contain(["grant_type", "username", "password", "refresh_token"]);
+        schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Should().Equal("grant_type");
+        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().BeEquivalentTo("200", "400");
     }
 
     [Fact]

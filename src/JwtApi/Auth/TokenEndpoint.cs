@@ -1,0 +1,114 @@
+using System.ComponentModel.DataAnnotations;
+using System.Net.Mime;
+using JwtApi.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Net.Http.Headers;
+
+namespace JwtApi.Auth;
+
+/// <summary>The form <c>POST /token</c> takes (RFC 6749 §4.3.2 and §6), as application/x-www-form-urlencoded.</summary>
+/// <param name="GrantType">'password' or 'refresh_token'.</param>
+/// <param name="Username">grant_type=password: the username.</param>
+/// <param name="Password">grant_type=password: the password.</param>
+/// <param name="RefreshToken">grant_type=refresh_token: a refresh token from an earlier response.</param>
+/// <param name="Scope">Leave empty: access is decided by the roles in the token, not by scopes.</param>
+/// <param name="ClientId">Accepted and ignored: JwtApi has no registered clients.</param>
+/// <param name="ClientSecret">Accepted and ignored, as is an 'Authorization: Basic' header.</param>
+public sealed record TokenRequest(
+    [property: Required] string GrantType, string? Username, string? Password, string? RefreshToken, string? Scope,
+    string? ClientId, string? ClientSecret);
+
+/// <summary>An OAuth 2.0 error response (RFC 6749 §5.2).</summary>
+/// <param name="Error">invalid_request, invalid_grant, unsupported_grant_type or invalid_scope.</param>
+/// <param name="ErrorDescription">What went wrong, for the developer of the client.</param>
+public sealed record OAuthError(string Error, string ErrorDescription);
+
+/// <summary>
+/// The OAuth 2.0 token endpoint, for the tools that speak it (Swagger UI's Authorize dialog, Postman, OAuth
+/// client libraries): the same sign-in as <c>/login</c> and <c>/refresh</c>, in RFC 6749's form encoding and
+/// error format.
+/// </summary>
+public static class TokenEndpoint
+{
+    public const string Path = "/token";
+    public const string PasswordGrant = "password";
+    public const string RefreshTokenGrant = "refresh_token";
+    public static readonly IReadOnlyList<string> GrantTypes = [PasswordGrant, RefreshTokenGrant];
+
+    // No parameter of a valid request comes near these; anything larger is not one of our requests.
+    private const int MaxParameters = 16;
+    private const int MaxValueLength = 8192;
+
+    public static RouteHandlerBuilder MapTokenEndpoint(this IEndpointRouteBuilder app) =>
+        app.MapPost(Path, Token).WithName(nameof(Token))
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type=password or grant_type=refresh_token, form-encoded.")
+            // documented, not enforced by routing: a JSON body gets RFC 6749's invalid_request, not a bare 415
+            .WithMetadata(new FormBody(typeof(TokenRequest)))
+            .Produces<TokenResponse>()
+            .Produces<OAuthError>(StatusCodes.Status400BadRequest)
+            .WithFormOptions(valueCountLimit: MaxParameters, valueLengthLimit: MaxValueLength, keyLengthLimit: 64);
+
+    static async Task<Results<Ok<TokenResponse>, JsonHttpResult<OAuthError>>> Token(
+        HttpRequest request, SignIn signIn, CancellationToken ct)
+    {
+        // RFC 6749 §5.1 for the tokens; the errors are not worth caching either.
+        TokenResponses.NoStore(request.HttpContext.Response);
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
+            !contentType.MediaType.Equals(MediaTypeNames.Application.FormUrlEncoded, StringComparison.OrdinalIgnoreCase))
+        {
+            return InvalidRequest("Send the parameters form-encoded, with 'Content-Type: application/x-www-form-urlencoded' (RFC 6749 §4.3.2).");
+        }
+        IFormCollection form;
+        try
+        {
+            form = await request.ReadFormAsync(ct);
+        }
+        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
+        {
+            return InvalidRequest($"The form could not be read: at most {MaxParameters} parameters of at most {MaxValueLength} characters each.");
+        }
+        // RFC 6749 §3.2: a parameter must not be sent twice; one without a value counts as not sent (§3.1).
+        if (form.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } repeated })
+        {
+            return InvalidRequest($"The parameter '{repeated}' is sent more than once.");
+        }
+        string? Parameter(string name) => form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
+
+        if (Parameter("scope") is not null)
+        {
+            return Error("invalid_scope", "JwtApi has no scopes: leave scope empty. What a token allows is decided by the roles it carries.");
+        }
+        switch (Parameter("grant_type"))
+        {
+            case null:
+                return InvalidRequest("grant_type is required: 'password' or 'refresh_token'.");
+
+            case PasswordGrant:
+                if (Parameter("username") is not { } username || Parameter("password") is not { } password)
+                {
+                    return InvalidRequest("grant_type=password needs username and password.");
+                }
+                return await signIn.WithPasswordAsync(username, password, ct) is { } login
+                    ? TypedResults.Ok(TokenResponse.From(login))
+                    : Error("invalid_grant", "The username or password is incorrect.");
+
+            case RefreshTokenGrant:
+                if (Parameter("refresh_token") is not { } refreshToken)
+                {
+                    return InvalidRequest("grant_type=refresh_token needs refresh_token.");
+                }
+                return await signIn.WithRefreshTokenAsync(refreshToken, ct) is { } refreshed
+                    ? TypedResults.Ok(TokenResponse.From(refreshed))
+                    : Error("invalid_grant", "The refresh token is invalid, expired or revoked. Log in again.");
+
+            default:
+                return Error("unsupported_grant_type", "This server supports grant_type 'password' and 'refresh_token'.");
+        }
+    }
+
+    private static JsonHttpResult<OAuthError> InvalidRequest(string description) => Error("invalid_request", description);
+
+    /// <summary>RFC 6749 §5.2: 400 with a JSON body; 401 is kept for client authentication, which JwtApi does not use.</summary>
+    private static JsonHttpResult<OAuthError> Error(string error, string description) =>
+        TypedResults.Json(new OAuthError(error, description), statusCode: StatusCodes.Status400BadRequest);
+}

@@ -13,6 +13,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
 builder.AddApiErrors(); // Hosting/ApiErrors.cs
+builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT misconfigurations
 builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies

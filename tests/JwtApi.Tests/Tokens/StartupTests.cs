@@ -24,26 +24,7 @@ public sealed class StartupTests
         return factory;
     }
 
-    private static string StartupError(JwtApiFactory factory)
-    {
-        using (factory)
-        {
-            try
-            {
-                factory.CreateClient();
-            }
-            catch (Exception thrown)
-            {
-                return string.Join(" | ", Flatten(thrown).Select(e => e.Message));
-            }
-            throw new Xunit.Sdk.XunitException("The service started, but the configuration should have stopped it.");
-        }
-    }
-
-    private static IEnumerable<Exception> Flatten(Exception e) =>
-        e is AggregateException a
-            ? a.InnerExceptions.SelectMany(Flatten).Prepend(e)
-            : e.InnerException is null ? [e] : Flatten(e.InnerException).Prepend(e);
+    private static string StartupError(JwtApiFactory factory) => StartupFailure.Of(factory);
 
     [Fact]
     public void RefusesToStartGivenHmacKeyShorterThan256Bits()

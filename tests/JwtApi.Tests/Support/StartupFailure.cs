@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace JwtApi.Tests.Support;
+
+/// <summary>Starts a service that should refuse to start, and returns every message of why it did.</summary>
+public static class StartupFailure
+{
+    public static string Of(WebApplicationFactory<Program> factory)
+    {
+        using (factory)
+        {
+            try
+            {
+                factory.CreateClient();
+            }
+            catch (Exception thrown)
+            {
+                return string.Join(" | ", Flatten(thrown).Select(e => e.Message));
+            }
+            throw new Xunit.Sdk.XunitException("The service started, but the configuration should have stopped it.");
+        }
+    }
+
+    private static IEnumerable<Exception> Flatten(Exception e) =>
+        e is AggregateException a
+            ? a.InnerExceptions.SelectMany(Flatten).Prepend(e)
+            : e.InnerException is null ? [e] : Flatten(e.InnerException).Prepend(e);
+}

@@ -28,5 +28,14 @@ app.MapUsers();
 app.MapKeys();
 app.MapHealth();
 app.MapApiDocs();
-app.Run();
+try
+{
+    app.Run();
+}
+catch (Exception e) when (e is Microsoft.Extensions.Options.OptionsValidationException or SelfCheckFailedException)
+{
+    // The host has logged it ("Hosting failed to start"); end with an error code, not an unhandled-exception abort.
+    Console.Error.WriteLine($"JwtApi did not start: {e.Message}");
+    return 1;
+}
 return 0;

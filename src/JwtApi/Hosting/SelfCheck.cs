@@ -10,6 +10,9 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Hosting;
 
+/// <summary>Thrown at start-up, outside Development, when the self-check finds a misconfiguration that stops it.</summary>
+public sealed class SelfCheckFailedException(string message) : InvalidOperationException(message);
+
 /// <summary>A misconfiguration found at start-up.</summary>
 /// <param name="Message">What is wrong and how to fix it.</param>
 /// <param name="Fatal">Stops start-up outside Development; a warning in Development.</param>
@@ -142,7 +145,7 @@ internal sealed partial class StartupSelfCheck(
         var fatal = findings.Where(f => f.Fatal).ToList();
         if (fatal.Count > 0 && !env.IsDevelopment())
         {
-            throw new InvalidOperationException("Start-up self-check failed: " + string.Join(" ", fatal.Select(f => f.Message)));
+            throw new SelfCheckFailedException("Start-up self-check failed: " + string.Join(" ", fatal.Select(f => f.Message)));
         }
         foreach (var finding in findings)
         {

@@ -218,3 +218,46 @@ public sealed class StartupTests
         (await second.RefreshAsync(tokens.Refresh)).Should().HaveStatusCode(HttpStatusCode.OK);
     }
 }
+
+/// <summary>The real process: a configuration error ends it with exit code 1 and one line saying why.</summary>
+public sealed class StartupProcessTests
+{
+    [Fact]
+    public async Task ExitsWithCode1AndTheReasonGivenBadKey()
+    {
+        var data = Directory.CreateTempSubdirectory("jwtapi-exit-").FullName;
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "JwtApi.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardError = true,
+            RedirectStandardOutput = true,
+            WorkingDirectory = data,
+            Environment =
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["ConnectionStrings__Users"] = $"Data Source={Path.Combine(data, "users.db")}",
+                ["Jwt__SigningKey"] = "c2hvcnQta2V5",
+                ["Jwt__RefreshSigningKey"] = TestKeys.RefreshHmacBase64,
+            },
+        };
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            try { Directory.Delete(data, recursive: true); } catch (IOException) { }
+        }
+
+        process.ExitCode.Should().Be(1);
+        (await stderr).Should().StartWith("JwtApi did not start: ").And.Contain("Jwt:SigningKey is 72 bits");
+        await stdout;
+    }
+}

@@ -9,6 +9,8 @@ if (KeyCommand.Matches(args))
     return KeyCommand.Run(args, Console.Out, Console.Error);   // Tokens/KeyCommand.cs: keys generate --alg ...
 }
 
+SelfCheck.ExitCleanlyOnConfigurationError(); // Hosting/SelfCheck.cs: exit code 1 and one line, not an abort
+
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
@@ -28,14 +30,5 @@ app.MapUsers();
 app.MapKeys();
 app.MapHealth();
 app.MapApiDocs();
-try
-{
-    app.Run();
-}
-catch (Exception e) when (e is Microsoft.Extensions.Options.OptionsValidationException or SelfCheckFailedException)
-{
-    // The host has logged it ("Hosting failed to start"); end with an error code, not an unhandled-exception abort.
-    Console.Error.WriteLine($"JwtApi did not start: {e.Message}");
-    return 1;
-}
+app.Run();
 return 0;

@@ -31,6 +31,29 @@ public static class SelfCheck
         return builder;
     }
 
+    private static int _exitHandlerInstalled;
+
+    /// <summary>
+    /// A configuration error stops start-up, and the host has already logged it ("Hosting failed to start"):
+    /// end the process with exit code 1 and one line saying why, instead of an unhandled-exception abort.
+    /// (Under WebApplicationFactory the exception never goes unhandled: it reaches the test.)
+    /// </summary>
+    public static void ExitCleanlyOnConfigurationError()
+    {
+        if (Interlocked.Exchange(ref _exitHandlerInstalled, 1) == 1)
+        {
+            return;
+        }
+        AppDomain.CurrentDomain.UnhandledException += (_, e) =>
+        {
+            if (e.ExceptionObject is OptionsValidationException or SelfCheckFailedException)
+            {
+                Console.Error.WriteLine($"JwtApi did not start: {((Exception)e.ExceptionObject).Message}");
+                Environment.Exit(1);
+            }
+        };
+    }
+
     /// <summary>HMAC secrets that are text (a passphrase, base64-encoded) or repeat a few bytes, not random bytes.</summary>
     public static IEnumerable<SelfCheckFinding> GuessableSecrets(IEnumerable<(string Setting, SigningKey Key)> keys)
     {

@@ -19,10 +19,12 @@ builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT
 builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
+builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
 builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs
 
 var app = builder.Build();
 app.UseApiErrors();
+app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();
 app.MapAuth();

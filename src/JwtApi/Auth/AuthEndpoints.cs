@@ -50,7 +50,8 @@ public static class AuthEndpoints
 {
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
     {
-        var auth = app.MapGroup("").WithTags("Auth").AllowAnonymous();
+        var auth = app.MapGroup("").WithTags("Auth").AllowAnonymous().RequireRateLimiting(RateLimits.PerAddressPolicy)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
         auth.MapPost("/register", Register).WithName(nameof(Register))
             .WithSummary("Create an account with the role 'user'.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status409Conflict)
@@ -88,7 +89,12 @@ public static class AuthEndpoints
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
         LoginRequest body, SignIn signIn, HttpResponse response, CancellationToken ct)
     {
-        if (await signIn.WithPasswordAsync(body.Username, body.Password, ct) is not { } pair)
+        var result = await signIn.WithPasswordAsync(body.Username, body.Password, ct);
+        if (result.RetryAfter is { } wait)
+        {
+            return RateLimits.TooManyRequests(response, wait);
+        }
+        if (result.Tokens is not { } pair)
         {
             return Problems.InvalidCredentials();
         }

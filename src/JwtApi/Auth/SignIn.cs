@@ -5,18 +5,29 @@ using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Auth;
 
+/// <summary>The outcome of a password sign-in: tokens, a refusal (both null), or a throttled attempt.</summary>
+public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null);
+
 /// <summary>
 /// The two ways to get tokens, whatever the wire format: a username and password (<c>/login</c>, the
 /// <c>password</c> grant of <c>/token</c>) and a refresh token (<c>/refresh</c>, the <c>refresh_token</c>
 /// grant). Null means refused; callers answer every refusal alike.
 /// </summary>
 public sealed class SignIn(
-    AppDb db, PasswordHasher hasher, RefreshTokens refreshTokens, TokenIssuer tokens, ILogger<SignIn> logger)
+    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, ILogger<SignIn> logger)
 {
-    /// <summary>A new login (token family), or null for an unknown user, a wrong password or a disabled account.</summary>
-    public async Task<TokenPair?> WithPasswordAsync(string username, string password, CancellationToken ct)
+    /// <summary>
+    /// A new login (token family); no tokens for an unknown user, a wrong password or a disabled account; a
+    /// wait when the username has had too many failed attempts (checked first, so a throttled guess costs no
+    /// BCrypt and learns nothing, right password or not).
+    /// </summary>
+    public async Task<SignInResult> WithPasswordAsync(string username, string password, CancellationToken ct)
     {
         var normalized = User.Normalize(username);
+        if (throttle.RetryAfter(normalized) is { } wait)
+        {
+            return new SignInResult(null, wait);
+        }
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct);
 
         // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
@@ -24,7 +35,8 @@ public sealed class SignIn(
         var verified = hasher.Verify(password, user?.PasswordHash);
         if (!verified || user is null || user.Disabled)
         {
-            return null;
+            throttle.Failed(normalized);
+            return new SignInResult(null);
         }
         if (hasher.NeedsRehash(user.PasswordHash))
         {
@@ -32,7 +44,7 @@ public sealed class SignIn(
             user.PasswordHash = hasher.Hash(password);
             await db.SaveChangesAsync(ct);
         }
-        return tokens.StartFamily(user);
+        return new SignInResult(tokens.StartFamily(user));
     }
 
     /// <summary>

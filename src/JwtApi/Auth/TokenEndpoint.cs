@@ -48,7 +48,7 @@ public static class TokenEndpoint
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
             .WithFormOptions(valueCountLimit: MaxParameters, valueLengthLimit: MaxValueLength, keyLengthLimit: 64);
 
-    static async Task<Results<Ok<TokenResponse>, JsonHttpResult<OAuthError>>> Token(
+    static async Task<Results<Ok<TokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> Token(
         HttpRequest request, SignIn signIn, CancellationToken ct)
     {
         // RFC 6749 §5.1 for the tokens; the errors are not worth caching either.
@@ -88,8 +88,13 @@ public static class TokenEndpoint
                 {
                     return InvalidRequest("grant_type=password needs username and password.");
                 }
-                return await signIn.WithPasswordAsync(username, password, ct) is { } login
-                    ? TypedResults.Ok(TokenResponse.From(login))
+                var login = await signIn.WithPasswordAsync(username, password, ct);
+                if (login.RetryAfter is { } wait)
+                {
+                    return RateLimits.TooManyRequests(request.HttpContext.Response, wait);
+                }
+                return login.Tokens is { } pair
+                    ? TypedResults.Ok(TokenResponse.From(pair))
                     : Error("invalid_grant", "The username or password is incorrect.");
 
             case RefreshTokenGrant:

@@ -36,4 +36,9 @@ public static class Problems
         statusCode: StatusCodes.Status404NotFound,
         title: "Registration is closed",
         detail: "Self-registration is turned off (Auth:AllowRegistration); ask an admin for an account.");
+
+    public static ProblemHttpResult TooManyRequests(int retryAfterSeconds) => TypedResults.Problem(
+        statusCode: StatusCodes.Status429TooManyRequests,
+        title: "Too many requests",
+        detail: $"Too many attempts; try again in {retryAfterSeconds} seconds (see Retry-After).");
 }

@@ -21,7 +21,10 @@ public static class UsersEndpoints
         app.MapPut("/me/password", ChangePassword).WithName(nameof(ChangePassword)).WithTags("Users")
             .WithSummary("Change the caller's password: every other login ends, the caller gets a fresh pair.")
             .RequireAuthorization()
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+            // it verifies a password: a stolen access token must not make it a guessing oracle
+            .RequireRateLimiting(RateLimits.PerAddressPolicy)
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
         var admin = app.MapGroup("/users").WithTags("Users (admin)")
             .RequireAuthorization(Policies.Admin)

@@ -96,6 +96,9 @@ public class JwtApiFactory : WebApplicationFactory<Program>
             ["Passwords:WorkFactor"] = "4",
             ["Seed:AdminUsername"] = AdminUsername,
             ["Seed:AdminPassword"] = AdminPassword,
+            // tests log in far more often than people; RateLimitTests set real limits
+            ["RateLimits:PerAddress:PermitLimit"] = "1000000",
+            ["RateLimits:PerUsername:PermitLimit"] = "1000000",
         };
         foreach (var (key, value) in Settings)
         {

@@ -1,18 +1,39 @@
+using System.Collections.Frozen;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
 
 /// <summary>
-/// What a new password must satisfy, after NIST SP 800-63B: a length range and nothing about character
-/// classes. Passwords over BCrypt's 72-byte input are refused, not truncated or pre-hashed (OWASP advises
-/// against pre-hashing for BCrypt): 72 ASCII characters, fewer where letters take several UTF-8 bytes.
+/// What a new password must satisfy, after NIST SP 800-63B §5.1.1.2: a length range, not one of the most
+/// common passwords, not the username, and nothing about character classes. Passwords over BCrypt's 72-byte
+/// input are refused, not truncated or pre-hashed (OWASP advises against pre-hashing for BCrypt): 72 ASCII
+/// characters, fewer where letters take several UTF-8 bytes.
 /// </summary>
 public sealed class PasswordPolicy(IOptions<PasswordOptions> options)
 {
     public const int MaxLength = 128;
 
-    /// <summary>The problems with <paramref name="password"/>, empty when it is acceptable.</summary>
-    public IReadOnlyList<string> Check(string? password)
+    /// <summary>The 10,000 most common passwords (Auth/common-passwords.txt), lower case.</summary>
+    public static readonly FrozenSet<string> CommonPasswords = LoadCommonPasswords();
+
+    private static FrozenSet<string> LoadCommonPasswords()
+    {
+        using var stream = typeof(PasswordPolicy).Assembly.GetManifestResourceStream("JwtApi.common-passwords.txt")
+            ?? throw new InvalidOperationException("The common-password list is missing from the assembly.");
+        using var reader = new StreamReader(stream);
+        var passwords = new HashSet<string>(StringComparer.Ordinal);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length > 0 && !line.StartsWith('#'))
+            {
+                passwords.Add(line);
+            }
+        }
+        return passwords.ToFrozenSet(StringComparer.Ordinal);
+    }
+
+    /// <summary>The problems with <paramref name="password"/> for the account <paramref name="username"/>, empty when it is acceptable.</summary>
+    public IReadOnlyList<string> Check(string? password, string? username)
     {
         var min = options.Value.MinimumLength;
         if (string.IsNullOrEmpty(password))
@@ -28,6 +49,14 @@ public sealed class PasswordPolicy(IOptions<PasswordOptions> options)
         {
             problems.Add($"The password must be at most {PasswordHasher.MaxPasswordBytes} bytes in UTF-8 " +
                          $"(BCrypt's limit): {PasswordHasher.MaxPasswordBytes} ASCII characters, fewer with accented letters or emoji.");
+        }
+        else if (CommonPasswords.Contains(password.ToLowerInvariant()))
+        {
+            problems.Add("This password is one of the 10,000 most common passwords: attackers try those first. Choose another; a few unrelated words make a strong one.");
+        }
+        else if (username is not null && string.Equals(password.Trim(), username.Trim(), StringComparison.OrdinalIgnoreCase))
+        {
+            problems.Add("The password must not be the username.");
         }
         return problems;
     }

@@ -35,7 +35,7 @@ internal sealed class SeedOptionsValidator(PasswordPolicy policy) : IValidateOpt
             return ValidateOptionsResult.Fail(
                 $"Seed:AdminUsername must be {User.UsernameMinLength}-{User.UsernameMaxLength} letters, digits, '.', '_' or '-'.");
         }
-        var problems = policy.Check(options.AdminPassword);
+        var problems = policy.Check(options.AdminPassword, options.AdminUsername);
         return problems.Count == 0
             ? ValidateOptionsResult.Success
             : ValidateOptionsResult.Fail(problems.Select(p => "Seed:AdminPassword: " + p));

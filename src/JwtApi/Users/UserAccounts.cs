@@ -25,7 +25,7 @@ public static class UserAccounts
         AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time,
         string username, string password, IEnumerable<string> roles, CancellationToken ct)
     {
-        var passwordProblems = policy.Check(password);
+        var passwordProblems = policy.Check(password, username);
         if (passwordProblems.Count > 0)
         {
             return new(null, new() { ["password"] = [.. passwordProblems] });

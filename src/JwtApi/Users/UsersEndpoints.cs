@@ -76,7 +76,7 @@ public static class UsersEndpoints
                 ["current_password"] = ["The current password is incorrect."],
             });
         }
-        if (policy.Check(body.NewPassword) is { Count: > 0 } problems)
+        if (policy.Check(body.NewPassword, user.Username) is { Count: > 0 } problems)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
         }

@@ -20,10 +20,12 @@ builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
+builder.AddTransport(); // Hosting/Transport.cs: HSTS, CORS from Cors:AllowedOrigins
 builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs
 
 var app = builder.Build();
 app.UseApiErrors();
+app.UseTransport();     // Hosting/Transport.cs: security headers, HTTPS and HSTS, CORS
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();

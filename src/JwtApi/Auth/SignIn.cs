@@ -1,3 +1,4 @@
+using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -14,7 +15,7 @@ public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null
 /// grant). Null means refused; callers answer every refusal alike.
 /// </summary>
 public sealed class SignIn(
-    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, ILogger<SignIn> logger)
+    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit)
 {
     /// <summary>
     /// A new login (token family); no tokens for an unknown user, a wrong password or a disabled account; a
@@ -26,6 +27,7 @@ public sealed class SignIn(
         var normalized = User.Normalize(username);
         if (throttle.RetryAfter(normalized) is { } wait)
         {
+            audit.LoginFailed(username, "throttled");
             return new SignInResult(null, wait);
         }
         var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct);
@@ -36,6 +38,7 @@ public sealed class SignIn(
         if (!verified || user is null || user.Disabled)
         {
             throttle.Failed(normalized);
+            audit.LoginFailed(username, user is null ? "unknown_user" : !verified ? "wrong_password" : "account_disabled");
             return new SignInResult(null);
         }
         if (hasher.NeedsRehash(user.PasswordHash))
@@ -44,7 +47,9 @@ public sealed class SignIn(
             user.PasswordHash = hasher.Hash(password);
             await db.SaveChangesAsync(ct);
         }
-        return new SignInResult(tokens.StartFamily(user));
+        var pair = tokens.StartFamily(user);
+        audit.LoginSucceeded(user.Username, user.Id, pair.FamilyId);
+        return new SignInResult(pair);
     }
 
     /// <summary>
@@ -56,27 +61,28 @@ public sealed class SignIn(
         var claims = await refreshTokens.ReadAsync(refreshToken);
         if (claims is null)
         {
-            logger.LogInformation("Refresh refused: not a valid, unexpired refresh token");
+            audit.RefreshRefused(null, "invalid_refresh_token");
             return null;
         }
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
         var refusal = user switch
         {
-            null => "user deleted",
-            { Disabled: true } => "user disabled",
-            _ when user.TokenVersion != claims.Version => "token version changed",
+            null => "user_deleted",
+            { Disabled: true } => "user_disabled",
+            _ when user.TokenVersion != claims.Version => "token_version_changed",
             _ => null,
         };
         // The database, not the in-memory mirror: a logout on another instance counts at once here.
         if (refusal is null && await db.Revocations.AnyAsync(r => r.Kind == RevocationKind.Family && r.Key == claims.FamilyId, ct))
         {
-            refusal = "login revoked";
+            refusal = "login_revoked";
         }
         if (refusal is not null)
         {
-            logger.LogInformation("Refresh refused for user {UserId}: {Reason}", claims.UserId, refusal);
+            audit.RefreshRefused(claims.UserId, refusal);
             return null;
         }
+        audit.RefreshSucceeded(claims.UserId, claims.FamilyId);
         // roles come from the database, so a role change reaches the next access token
         return tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime);
     }

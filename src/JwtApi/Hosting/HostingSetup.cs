@@ -14,6 +14,8 @@ public static class HostingSetup
             options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         });
         builder.Services.AddValidation();
+        builder.Services.AddHttpContextAccessor();
+        builder.Services.AddSingleton<AuditLog>();
         return builder;
     }
 

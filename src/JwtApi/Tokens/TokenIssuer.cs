@@ -9,8 +9,8 @@ namespace JwtApi.Tokens;
 /// <summary>An issued access token and what the client needs to know about it.</summary>
 public sealed record IssuedToken(string Token, string Id, DateTimeOffset ExpiresAt, TimeSpan Lifetime);
 
-/// <summary>An access token and the refresh token of the same family.</summary>
-public sealed record TokenPair(IssuedToken Access, IssuedToken Refresh);
+/// <summary>An access token and the refresh token of the same family (login).</summary>
+public sealed record TokenPair(IssuedToken Access, IssuedToken Refresh, string FamilyId);
 
 /// <summary>Signs access tokens in the RFC 9068 profile, with the refresh token that renews them.</summary>
 public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, IOptions<JwtOptions> options, TimeProvider time)
@@ -65,7 +65,7 @@ public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, I
 
     /// <summary>A rotation: a new pair in an existing family, whose absolute lifetime still counts from its start.</summary>
     public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime) =>
-        new(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime));
+        new(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime), familyId);
 
     /// <summary>128 random bits, URL-safe: unguessable and unique without coordination between instances.</summary>
     public static string NewTokenId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));

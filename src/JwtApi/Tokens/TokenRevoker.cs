@@ -1,3 +1,4 @@
+using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Users;
 using Microsoft.Extensions.Options;
@@ -8,7 +9,7 @@ namespace JwtApi.Tokens;
 /// Records revocations in the same database transaction as the change that causes them, then adds them to
 /// this instance's <see cref="RevocationList"/> at once. Other instances pick them up within the sync interval.
 /// </summary>
-public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider time, IOptions<JwtOptions> options)
+public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider time, IOptions<JwtOptions> options, AuditLog audit)
 {
     private readonly JwtOptions _options = options.Value;
     private readonly List<Revocation> _staged = [];
@@ -68,6 +69,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         foreach (var revocation in _staged)
         {
             list.Add(revocation);
+            audit.Revoked(revocation);
         }
         _staged.Clear();
     }

@@ -2,7 +2,6 @@ using System.Net;
 using System.Net.Http.Json;
 using JwtApi.Auth;
 using JwtApi.Tests.Support;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.TestHost;
@@ -13,7 +12,7 @@ namespace JwtApi.Tests.Auth;
 /// <summary>Throttling of the credential endpoints, per client address and per username, on the fake clock.</summary>
 public sealed class RateLimitTests : IDisposable
 {
-    private const string ClientHeader = "X-Test-Client-Address";
+    private const string ClientHeader = ClientAddressFromHeader.Header;
     private readonly JwtApiFactory _app = new();
     private readonly WebApplicationFactory<Program> _server;
 
@@ -169,21 +168,5 @@ public sealed class RateLimitTests : IDisposable
         factory.Settings[key] = value;
 
         StartupFailure.Of(factory).Should().Contain(key.Split(':')[^1]);
-    }
-
-    private sealed class ClientAddressFromHeader : IStartupFilter
-    {
-        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
-        {
-            app.Use((http, nextMiddleware) =>
-            {
-                if (IPAddress.TryParse(http.Request.Headers[ClientHeader], out var address))
-                {
-                    http.Connection.RemoteIpAddress = address;
-                }
-                return nextMiddleware(http);
-            });
-            next(app);
-        };
     }
 }

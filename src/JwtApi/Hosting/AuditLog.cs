@@ -1,0 +1,86 @@
+using System.Text;
+using JwtApi.Tokens;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace JwtApi.Hosting;
+
+/// <summary>
+/// The security events, as structured log records under one category (<c>JwtApi.Audit</c>) so they can be
+/// routed and kept apart from the rest: who, from which client address, what, and why. Never a password,
+/// never a token: only names, ids, addresses and reason codes.
+/// </summary>
+public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccessor http)
+{
+    public const string Category = "JwtApi.Audit";
+
+    private readonly ILogger _logger = loggers.CreateLogger(Category);
+
+    private string ClientAddress => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+
+    private string Endpoint => http.HttpContext?.Request.Path.Value ?? "";
+
+    private string Actor => http.HttpContext?.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value ?? "anonymous";
+
+    public void LoginSucceeded(string username, Guid userId, string familyId) =>
+        LogLoginSucceeded(Printable(username), userId, familyId, ClientAddress, Endpoint);
+
+    /// <param name="username">As the client sent it.</param>
+    /// <param name="reason">unknown_user, wrong_password, account_disabled or throttled.</param>
+    public void LoginFailed(string username, string reason) => LogLoginFailed(Printable(username), reason, ClientAddress, Endpoint);
+
+    public void RefreshSucceeded(Guid userId, string familyId) => LogRefreshSucceeded(userId, familyId, ClientAddress, Endpoint);
+
+    /// <param name="userId">The refresh token's subject, when it was ours to read.</param>
+    /// <param name="reason">invalid_refresh_token, user_deleted, user_disabled, token_version_changed or login_revoked.</param>
+    public void RefreshRefused(Guid? userId, string reason) => LogRefreshRefused(userId?.ToString() ?? "unknown", reason, ClientAddress, Endpoint);
+
+    public void Revoked(Revocation revocation) => LogRevoked(
+        revocation.Kind switch
+        {
+            RevocationKind.AccessToken => "access_token",
+            RevocationKind.Family => "login",
+            _ => "user_tokens",
+        },
+        revocation.Key, Actor, ClientAddress, Endpoint);
+
+    /// <param name="reason">The stable reason code of the 401 (token_expired, bad_signature, ...).</param>
+    public void TokenRejected(string reason) => LogTokenRejected(reason, ClientAddress, Endpoint);
+
+    /// <summary>
+    /// A username is client input: at most 64 characters, control characters replaced, so it cannot forge log
+    /// lines; longer input (a password typed in the wrong field, or an attack) is cut.
+    /// </summary>
+    internal static string Printable(string value)
+    {
+        var builder = new StringBuilder(Math.Min(value.Length, 64));
+        foreach (var c in value.AsSpan(0, Math.Min(value.Length, 64)))
+        {
+            builder.Append(char.IsControl(c) ? '?' : c);
+        }
+        return value.Length > 64 ? builder.Append('…').ToString() : builder.ToString();
+    }
+
+    [LoggerMessage(EventId = 2001, EventName = "LoginSucceeded", Level = LogLevel.Information,
+        Message = "Login succeeded for {Username} ({UserId}), login {FamilyId}, from {ClientAddress} at {Endpoint}")]
+    private partial void LogLoginSucceeded(string username, Guid userId, string familyId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2002, EventName = "LoginFailed", Level = LogLevel.Warning,
+        Message = "Login failed for {Username} from {ClientAddress} at {Endpoint}: {Reason}")]
+    private partial void LogLoginFailed(string username, string reason, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2003, EventName = "RefreshSucceeded", Level = LogLevel.Information,
+        Message = "Refresh for user {UserId}, login {FamilyId}, from {ClientAddress} at {Endpoint}")]
+    private partial void LogRefreshSucceeded(Guid userId, string familyId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2004, EventName = "RefreshRefused", Level = LogLevel.Warning,
+        Message = "Refresh refused for user {UserId} from {ClientAddress} at {Endpoint}: {Reason}")]
+    private partial void LogRefreshRefused(string userId, string reason, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2005, EventName = "Revoked", Level = LogLevel.Information,
+        Message = "Revoked {Kind} {Id} by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogRevoked(string kind, string id, string actor, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2006, EventName = "TokenRejected", Level = LogLevel.Information,
+        Message = "Bearer token rejected from {ClientAddress} at {Endpoint}: {Reason}")]
+    private partial void LogTokenRejected(string reason, string clientAddress, string endpoint);
+}

@@ -22,7 +22,7 @@ public static class UsersEndpoints
             .WithSummary("Change the caller's password: every other login ends, the caller gets a fresh pair.")
             .RequireAuthorization()
             // it verifies a password: a stolen access token must not make it a guessing oracle
-            .RequireRateLimiting(RateLimits.PerAddressPolicy)
+            .RequireRateLimiting(RateLimits.PerAddressPolicy).WithMetadata(AuthEndpoints.MaxBody)
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 

@@ -1,0 +1,358 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using System.Text.Json.Nodes;
+using JwtApi.Tests.Support;
+using JwtApi.Tokens;
+using JwtApi.Users;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tests.Tokens;
+
+/// <summary>
+/// The hardening issue's attack tokens: each one a real token of the service, changed in one way an attacker
+/// would try, sent through the real JwtBearer pipeline to a user endpoint and an admin one. Every one must be
+/// refused 401 with an RFC 6750 <c>invalid_token</c> challenge and a stable reason; none may reach a handler
+/// (2xx) or break the service (5xx). Runs once per signing algorithm.
+/// </summary>
+public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : JwtApiFactory
+{
+    private TokenMinter Minter => new(app.JwtOptions, app.Algorithm);
+
+    private static readonly string[] ProtectedPaths = ["/me", "/users"];
+
+    public static TheoryData<string, string> Attacks => new()
+    {
+        // alg: none in its spellings, with and without a signature segment
+        { "alg none, unsigned", "wrong_algorithm" },
+        { "alg None, unsigned", "wrong_algorithm" },
+        { "alg NONE, unsigned", "wrong_algorithm" },
+        { "alg nOnE, unsigned", "wrong_algorithm" },
+        { "alg none, signature kept", "wrong_algorithm" },
+        { "alg None, signature kept", "wrong_algorithm" },
+        { "alg NONE, signature kept", "wrong_algorithm" },
+        { "alg nOnE, signature kept", "wrong_algorithm" },
+        // algorithm confusion
+        { "HS256 keyed with the public key, PEM", "wrong_algorithm" },
+        { "HS256 keyed with the public key, DER", "wrong_algorithm" },
+        { "sibling algorithm with the service key", "wrong_algorithm" },
+        // signature
+        { "signature stripped", "bad_signature" },
+        { "signature segment removed", "malformed" },
+        { "signature bit flipped", "bad_signature" },
+        { "signature of another token", "bad_signature" },
+        { "payload adds admin role", "bad_signature" },
+        { "payload names another subject", "bad_signature" },
+        // claims, signed with the service key
+        { "expired", "token_expired" },
+        { "nbf in the future", "token_not_yet_valid" },
+        { "exp missing", "no_expiry" },
+        { "iss of another issuer", "wrong_issuer" },
+        { "aud of another API", "wrong_audience" },
+        // keys named or carried by the token
+        { "embedded jwk, attacker kid", "unknown_key" },
+        { "embedded jwk, service kid", "bad_signature" },
+        { "jku at an attacker URL", "bad_signature" },
+        { "x5u at an attacker URL", "bad_signature" },
+        { "x5c of an attacker certificate", "bad_signature" },
+        { "kid unknown", "unknown_key" },
+        { "kid missing", "unknown_key" },
+        { "kid ../../../../dev/null", "unknown_key" },
+        { "kid /etc/passwd", "unknown_key" },
+        { "kid ' OR '1'='1", "unknown_key" },
+        { "kid 1; DROP TABLE users--", "unknown_key" },
+        // type
+        { "typ JWT", "wrong_type" },
+        { "typ missing", "wrong_type" },
+        { "typ rt+jwt", "wrong_type" },
+        // IdentityModel checks lifetime, audience and issuer before it reports an unknown kid: the refresh key's kid
+        // is not ours, but its audience is refused first
+        { "refresh token as bearer", "wrong_audience" },
+        // size and encoding
+        { "header not base64url", "malformed" },
+        { "payload not base64url", "malformed" },
+        { "header not JSON", "malformed" },
+        { "header a JSON array", "malformed" },
+        { "payload not JSON", "malformed" },
+        { "four segments", "malformed" },
+        // five segments are a JWE: only signed tokens are accepted, and IdentityModel's refusal has no own code
+        { "five segments", "invalid_token" },
+        { "encrypted (JWE) token", "invalid_token" },
+        { "empty segments", "malformed" },
+        // base64url decoding skips whitespace, so the token parses, but the signed bytes are not the ones sent
+        { "space inside the header", "bad_signature" },
+        { "tab inside the payload", "bad_signature" },
+        { "space inside the signature", "bad_signature" },
+    };
+
+    [Fact]
+    public async Task Returns200GivenTheTokensTheAttacksAreBuiltFrom()
+    {
+        // the controls: the attacks fail for their one change, not because taking a token apart and signing it
+        // again breaks it
+        var token = await ValidTokenAsync();
+
+        foreach (var control in new[] { token, JwtParts.Of(token).SignedWith(Minter.ServiceCredentials) })
+        {
+            (await GetAsync("/me", "Bearer " + control)).Should().HaveStatusCode(HttpStatusCode.OK);
+        }
+        // and the admin role, had the service signed it, would open the admin endpoint
+        var promoted = JwtParts.Of(token);
+        promoted.Payload["role"]!.AsArray().Add(Roles.Admin);
+        (await GetAsync("/users", "Bearer " + promoted.SignedWith(Minter.ServiceCredentials))).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [MemberData(nameof(Attacks))]
+    public async Task Returns401InvalidTokenGivenAttackToken(string attack, string reason)
+    {
+        var token = await ForgeAsync(attack);
+
+        foreach (var path in ProtectedPaths)
+        {
+            var response = await GetAsync(path, "Bearer " + token);
+
+            response.Should().HaveStatusCode(HttpStatusCode.Unauthorized, $"{attack} on {path}");
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            var body = await response.JsonAsync();
+            body.GetProperty("error").GetString().Should().Be("invalid_token");
+            body.GetProperty("reason").GetString().Should().Be(reason, $"{attack} on {path}");
+            response.Headers.WwwAuthenticate.ToString().Should().Be(
+                $"Bearer error=\"invalid_token\", error_description=\"{body.GetProperty("detail").GetString()}\"");
+        }
+    }
+
+    [Fact]
+    public async Task Returns401WithBareChallengeGivenValidTokenInTheQueryString()
+    {
+        // RFC 6750 §2.3 allows access_token in the URI but says not to; it ends up in logs and browser
+        // history, so the service does not look there: as if no token was sent
+        var token = await ValidTokenAsync();
+
+        foreach (var path in ProtectedPaths)
+        {
+            using var client = app.CreateClient();
+            var response = await client.GetAsync($"{path}?access_token={token}");
+
+            response.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+            response.Headers.WwwAuthenticate.ToString().Should().Be("Bearer");
+            response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        }
+    }
+
+    [Theory]
+    [InlineData("bearer")]
+    [InlineData("BEARER")]
+    [InlineData("bEaReR")]
+    public async Task Returns200GivenValidTokenUnderSchemeInAnyCase(string scheme)
+    {
+        // RFC 9110 §11.1: the authentication scheme is case-insensitive
+        var response = await GetAsync("/me", $"{scheme} {await ValidTokenAsync()}");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("Basic")]
+    [InlineData("Token")]
+    [InlineData("Bearer:")]
+    [InlineData("JWT")]
+    public async Task Returns401WithBareChallengeGivenValidTokenUnderAnotherScheme(string scheme)
+    {
+        var response = await GetAsync("/me", $"{scheme} {await ValidTokenAsync()}");
+
+        response.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ToString().Should().Be("Bearer");
+    }
+
+    private async Task<HttpResponseMessage> GetAsync(string path, string authorization)
+    {
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        // without validation: several attacks are not well-formed header values
+        request.Headers.TryAddWithoutValidation("Authorization", authorization);
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>An access token from the real <c>POST /login</c>, of a user without the admin role.</summary>
+    private async Task<string> ValidTokenAsync() => await app.LoginAsync(await app.CreateUserAsync());
+
+    private async Task<string> ForgeAsync(string attack)
+    {
+        var valid = await ValidTokenAsync();
+        var token = JwtParts.Of(valid);
+        var service = Minter.ServiceCredentials;
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var admin = (await app.AdminAsync()).Id;
+        return attack switch
+        {
+            "alg none, unsigned" => AlgNone(token, "none", signature: ""),
+            "alg None, unsigned" => AlgNone(token, "None", signature: ""),
+            "alg NONE, unsigned" => AlgNone(token, "NONE", signature: ""),
+            "alg nOnE, unsigned" => AlgNone(token, "nOnE", signature: ""),
+            "alg none, signature kept" => AlgNone(token, "none", token.Signature),
+            "alg None, signature kept" => AlgNone(token, "None", token.Signature),
+            "alg NONE, signature kept" => AlgNone(token, "NONE", token.Signature),
+            "alg nOnE, signature kept" => AlgNone(token, "nOnE", token.Signature),
+
+            "HS256 keyed with the public key, PEM" => KeyConfusion(token, der: false),
+            "HS256 keyed with the public key, DER" => KeyConfusion(token, der: true),
+            "sibling algorithm with the service key" => token.SignedWith(service.Key, service.Algorithm switch
+            {
+                SecurityAlgorithms.HmacSha256 => "HS512",
+                SecurityAlgorithms.RsaSha256 => "PS256",
+                _ => "ES384",
+            }),
+
+            "signature stripped" => token.WithSignature(""),
+            "signature segment removed" => token.SigningInput,
+            "signature bit flipped" => token.WithSignature(FlipOneBit(token.Signature)),
+            "signature of another token" => token.WithSignature(JwtParts.Of(await ValidTokenAsync()).Signature),
+            "payload adds admin role" => Altered(token, p => p["role"]!.AsArray().Add(Roles.Admin)),
+            "payload names another subject" => Altered(token, p => p["sub"] = admin.ToString()),
+
+            "expired" => Resigned(token, p => { p["iat"] = now - 1200; p["nbf"] = now - 1200; p["exp"] = now - 600; }),
+            "nbf in the future" => Resigned(token, p => { p["nbf"] = now + 600; p["exp"] = now + 1200; }),
+            "exp missing" => Resigned(token, p => p.Remove("exp")),
+            "iss of another issuer" => Resigned(token, p => p["iss"] = "https://evil.example"),
+            "aud of another API" => Resigned(token, p => p["aud"] = "another-api"),
+
+            "embedded jwk, attacker kid" => Attacker(token, h => { h["jwk"] = PublicJwk(Minter.ForeignCredentials.Key); h["kid"] = "attacker"; }),
+            "embedded jwk, service kid" => Attacker(token, h => h["jwk"] = PublicJwk(Minter.ForeignCredentials.Key)),
+            "jku at an attacker URL" => Attacker(token, h => h["jku"] = "https://attacker.example/jwks.json"),
+            "x5u at an attacker URL" => Attacker(token, h => h["x5u"] = "https://attacker.example/cert.pem"),
+            "x5c of an attacker certificate" => Attacker(token, h => h["x5c"] = new JsonArray(AttackerCertificate())),
+            "kid unknown" => ResignedHeader(token, h => h["kid"] = "no-such-key"),
+            "kid missing" => ResignedHeader(token, h => h.Remove("kid")),
+            "kid ../../../../dev/null" => ResignedHeader(token, h => h["kid"] = "../../../../dev/null"),
+            "kid /etc/passwd" => ResignedHeader(token, h => h["kid"] = "/etc/passwd"),
+            "kid ' OR '1'='1" => ResignedHeader(token, h => h["kid"] = "' OR '1'='1"),
+            "kid 1; DROP TABLE users--" => ResignedHeader(token, h => h["kid"] = "1; DROP TABLE users--"),
+
+            "typ JWT" => ResignedHeader(token, h => h["typ"] = "JWT"),
+            "typ missing" => ResignedHeader(token, h => h.Remove("typ")),
+            "typ rt+jwt" => ResignedHeader(token, h => h["typ"] = RefreshTokens.TokenType),
+            "refresh token as bearer" => (await app.LoginPairAsync(await app.CreateUserAsync())).Refresh,
+
+            "header not base64url" => "!!!." + valid.Split('.', 2)[1],
+            "payload not base64url" => $"{valid.Split('.')[0]}.!!!.{token.Signature}",
+            "header not JSON" => $"{TokenMinter.B64("not json")}.{valid.Split('.', 2)[1]}",
+            "header a JSON array" => $"{TokenMinter.B64("[\"alg\"]")}.{valid.Split('.', 2)[1]}",
+            "payload not JSON" => $"{valid.Split('.')[0]}.{TokenMinter.B64("not json")}.{token.Signature}",
+            "four segments" => valid + ".e30",
+            "five segments" => valid + ".e30.e30",
+            "empty segments" => "..",
+            "encrypted (JWE) token" => Jwe(token.Header["kid"]!.GetValue<string>()),
+            "space inside the header" => valid.Insert(10, " "),
+            "tab inside the payload" => valid.Insert(valid.IndexOf('.') + 10, "\t"),
+            "space inside the signature" => valid.Insert(valid.LastIndexOf('.') + 10, " "),
+            _ => throw new ArgumentOutOfRangeException(nameof(attack), attack, null),
+        };
+    }
+
+    private static string AlgNone(JwtParts token, string spelling, string signature)
+    {
+        token.Header["alg"] = spelling;
+        return token.WithSignature(signature);
+    }
+
+    /// <summary>
+    /// Under RS256 and ES256 the classic confusion: HS256 keyed with the service's public key, as PEM text or
+    /// as DER (SubjectPublicKeyInfo) bytes, both of which anyone can fetch. Under HS256 there is no public key:
+    /// a valid RS256 (PEM row) or ES256 (DER row) signature from a key of the attacker, under the service kid.
+    /// </summary>
+    private string KeyConfusion(JwtParts token, bool der)
+    {
+        AsymmetricAlgorithm? published = app.Algorithm switch
+        {
+            SigningAlgorithms.RS256 => TestKeys.Rsa,
+            SigningAlgorithms.ES256 => TestKeys.Ec,
+            _ => null,
+        };
+        if (published is not null)
+        {
+            return token.SignedWithHmac(der
+                ? published.ExportSubjectPublicKeyInfo()
+                : Encoding.ASCII.GetBytes(published.ExportSubjectPublicKeyInfoPem()));
+        }
+        return der
+            ? token.SignedWith(new ECDsaSecurityKey(ECDsa.Create(ECCurve.NamedCurves.nistP256)), "ES256")
+            : token.SignedWith(new RsaSecurityKey(TestKeys.OtherRsa), "RS256");
+    }
+
+    /// <summary>A well-formed JWE compact token for direct encryption under the service kid, of random bytes.</summary>
+    private static string Jwe(string kid)
+    {
+        var header = JwtParts.Encode(new JsonObject { ["alg"] = "dir", ["enc"] = "A256GCM", ["kid"] = kid, ["typ"] = "at+jwt" });
+        string Random(int bytes) => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(bytes));
+        return $"{header}..{Random(12)}.{Random(200)}.{Random(16)}";
+    }
+
+    private static string FlipOneBit(string signature)
+    {
+        var bytes = Base64UrlEncoder.DecodeBytes(signature);
+        bytes[bytes.Length / 2] ^= 0x01;
+        return Base64UrlEncoder.Encode(bytes);
+    }
+
+    /// <summary>The payload changed, the original signature kept.</summary>
+    private static string Altered(JwtParts token, Action<JsonObject> change)
+    {
+        change(token.Payload);
+        return token.WithSignature(token.Signature);
+    }
+
+    /// <summary>The payload changed and signed again with the service key: the claim alone is wrong.</summary>
+    private string Resigned(JwtParts token, Action<JsonObject> change)
+    {
+        change(token.Payload);
+        return token.SignedWith(Minter.ServiceCredentials);
+    }
+
+    /// <summary>The header changed and signed again with the service key.</summary>
+    private string ResignedHeader(JwtParts token, Action<JsonObject> change)
+    {
+        change(token.Header);
+        return token.SignedWith(Minter.ServiceCredentials);
+    }
+
+    /// <summary>The header points at or carries the attacker's key, and the attacker's key signs.</summary>
+    private string Attacker(JwtParts token, Action<JsonObject> change)
+    {
+        change(token.Header);
+        return token.SignedWith(Minter.ForeignCredentials);
+    }
+
+    /// <summary>The public members of a key as a JWK (for a symmetric key, the secret itself: that is the attack).</summary>
+    private static JsonObject PublicJwk(SecurityKey key)
+    {
+        var jwk = JsonWebKeyConverter.ConvertFromSecurityKey(key);
+        var json = new JsonObject { ["kty"] = jwk.Kty };
+        foreach (var (name, value) in new[] { ("n", jwk.N), ("e", jwk.E), ("crv", jwk.Crv), ("x", jwk.X), ("y", jwk.Y), ("k", jwk.K) })
+        {
+            if (value is not null)
+            {
+                json[name] = value;
+            }
+        }
+        return json;
+    }
+
+    /// <summary>A self-signed certificate of the attacker's RSA key, base64 DER as x5c carries it.</summary>
+    private static string AttackerCertificate()
+    {
+        var request = new CertificateRequest("CN=attacker.example", TestKeys.OtherRsa, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var certificate = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        return Convert.ToBase64String(certificate.RawData);
+    }
+}
+
+public sealed class Hs256AttackTokenTests(JwtApiFactory app)
+    : AttackTokenTests<JwtApiFactory>(app), IClassFixture<JwtApiFactory>;
+
+public sealed class Rs256AttackTokenTests(Rs256JwtApiFactory app)
+    : AttackTokenTests<Rs256JwtApiFactory>(app), IClassFixture<Rs256JwtApiFactory>;
+
+public sealed class Es256AttackTokenTests(Es256JwtApiFactory app)
+    : AttackTokenTests<Es256JwtApiFactory>(app), IClassFixture<Es256JwtApiFactory>;

@@ -11,6 +11,9 @@ public sealed class SecurityTokenRevokedException(string message) : SecurityToke
 /// <summary>A correctly signed token without a claim every access token carries.</summary>
 public sealed class SecurityTokenMissingClaimsException(string message) : SecurityTokenException(message);
 
+/// <summary>A bearer token longer than <see cref="BearerEvents.MaxTokenLength"/>, refused unread.</summary>
+public sealed class SecurityTokenTooLargeException(string message) : SecurityTokenException(message);
+
 /// <summary>
 /// JwtBearer's events: the revocation check after a token validates, and problem+json for its 401 and 403.
 /// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
@@ -18,8 +21,24 @@ public sealed class SecurityTokenMissingClaimsException(string message) : Securi
 /// </summary>
 public static class BearerEvents
 {
+    /// <summary>
+    /// The longest bearer token read, in characters. The service's own are about 1 KB (with 16 roles and an RSA
+    /// signature, 1.5 KB); IdentityModel would otherwise decode and parse up to 250 KB per request.
+    /// </summary>
+    public const int MaxTokenLength = 8192;
+
     public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
     {
+        OnMessageReceived = context =>
+        {
+            // Before JwtBearer parses it: base64 decoding and JSON reading of a huge token is work an attacker
+            // gets for free, once per request.
+            if (BearerToken(context.Request) is { Length: > MaxTokenLength })
+            {
+                context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
+            }
+            return Task.CompletedTask;
+        },
         OnTokenValidated = context =>
         {
             if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject))
@@ -52,6 +71,7 @@ public static class BearerEvents
     {
         SecurityTokenRevokedException => new("token_revoked", "The token has been revoked."),
         SecurityTokenMissingClaimsException => new("missing_claims", "The token lacks a required claim."),
+        SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
         SecurityTokenExpiredException => new("token_expired", "The token has expired."),
         SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
         SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
@@ -108,20 +128,26 @@ public static class BearerEvents
     /// <summary>Reads the header of a token that already failed; the success path never gets here.</summary>
     private static bool SignedWithAnotherAlgorithm(HttpRequest request, SigningKeys keys)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (BearerToken(request) is not { } encoded)
         {
             return false;
         }
         try
         {
-            var token = new JsonWebToken(header["Bearer ".Length..].Trim());
+            var token = new JsonWebToken(encoded);
             return keys.Find(token.Kid) is { } key && key.Algorithm != token.Alg;
         }
         catch (ArgumentException)
         {
             return false;
         }
+    }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header as JwtBearer reads it (the scheme in any case), or null.</summary>
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
     private static async Task WriteForbiddenAsync(ForbiddenContext context)

@@ -39,6 +39,11 @@ public static class TokensSetup
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
+                // Second line behind BearerEvents' check, for a token that reaches the handler some other way.
+                foreach (var handler in bearer.TokenHandlers)
+                {
+                    handler.MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength;
+                }
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
@@ -6,6 +7,10 @@ using System.Text.Json.Nodes;
 using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Tests.Tokens;
@@ -70,6 +75,9 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
         // is not ours, but its audience is refused first
         { "refresh token as bearer", "wrong_audience" },
         // size and encoding
+        { "100 KB token", "token_too_large" },
+        { "8193 characters", "token_too_large" },
+        { "signature padded to 8192 characters", "bad_signature" },
         { "header not base64url", "malformed" },
         { "payload not base64url", "malformed" },
         { "header not JSON", "malformed" },
@@ -121,6 +129,18 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
             response.Headers.WwwAuthenticate.ToString().Should().Be(
                 $"Bearer error=\"invalid_token\", error_description=\"{body.GetProperty("detail").GetString()}\"");
         }
+    }
+
+    [Fact]
+    public async Task IssuesTokensFarBelowTheSizeLimit()
+    {
+        // the most a user can hold: 16 roles of 32 characters
+        var roles = Enumerable.Range(0, 16).Select(i => $"r{i:D2}".PadRight(32, 'x')).ToArray();
+
+        var pair = await app.LoginPairAsync(await app.CreateUserAsync(roles));
+
+        pair.Access.Length.Should().BeLessThan(BearerEvents.MaxTokenLength / 4);
+        pair.Refresh.Length.Should().BeLessThan(BearerEvents.MaxTokenLength / 4);
     }
 
     [Fact]
@@ -235,6 +255,9 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
             "typ rt+jwt" => ResignedHeader(token, h => h["typ"] = RefreshTokens.TokenType),
             "refresh token as bearer" => (await app.LoginPairAsync(await app.CreateUserAsync())).Refresh,
 
+            "100 KB token" => Resigned(token, p => p["pad"] = new string('a', 100 * 1024)),
+            "8193 characters" => valid + new string('A', BearerEvents.MaxTokenLength + 1 - valid.Length),
+            "signature padded to 8192 characters" => valid + new string('A', BearerEvents.MaxTokenLength - valid.Length),
             "header not base64url" => "!!!." + valid.Split('.', 2)[1],
             "payload not base64url" => $"{valid.Split('.')[0]}.!!!.{token.Signature}",
             "header not JSON" => $"{TokenMinter.B64("not json")}.{valid.Split('.', 2)[1]}",
@@ -356,3 +379,52 @@ public sealed class Rs256AttackTokenTests(Rs256JwtApiFactory app)
 
 public sealed class Es256AttackTokenTests(Es256JwtApiFactory app)
     : AttackTokenTests<Es256JwtApiFactory>(app), IClassFixture<Es256JwtApiFactory>;
+
+/// <summary>The size limits: JwtBearer's own behind the check in BearerEvents, and Kestrel's in front of both.</summary>
+public sealed class AttackTokenLimitTests
+{
+    /// <summary>Correctly signed and current: only its size is wrong.</summary>
+    private static string OversizedValidToken(IServiceProvider services, int padding) =>
+        new TokenMinter(services.GetRequiredService<IOptions<JwtOptions>>().Value, SigningAlgorithms.HS256)
+            .Mint(d => d.Claims["pad"] = new string('a', padding));
+
+    private static async Task<HttpResponseMessage> MeAsync(HttpClient client, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task Returns401MalformedGivenOversizedValidTokenWhenTheEventCheckIsOff()
+    {
+        using var factory = new JwtApiFactory();
+        using var unguarded = factory.WithWebHostBuilder(web => web.ConfigureTestServices(services =>
+            services.PostConfigure<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme,
+                bearer => bearer.Events.OnMessageReceived = _ => Task.CompletedTask)));
+        using var client = unguarded.CreateClient();
+
+        var response = await MeAsync(client, OversizedValidToken(unguarded.Services, BearerEvents.MaxTokenLength));
+
+        response.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        (await response.JsonAsync()).GetProperty("reason").GetString().Should().Be("malformed");
+    }
+
+    [Fact]
+    public async Task RefusesOversizedTokensOverRealKestrel()
+    {
+        // TestServer has no header limits. Kestrel refuses request headers over 32 KB in all with a bare 431
+        // before the service sees them; the 8 KB check answers for the tokens in between.
+        using var factory = new JwtApiFactory();
+        factory.UseKestrel(0);
+        factory.StartServer();
+        using var client = factory.CreateClient();
+
+        var nineKilobytes = await MeAsync(client, OversizedValidToken(factory.Services, 9 * 1024));
+        var hundredKilobytes = await MeAsync(client, OversizedValidToken(factory.Services, 100 * 1024));
+
+        nineKilobytes.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        (await nineKilobytes.JsonAsync()).GetProperty("reason").GetString().Should().Be("token_too_large");
+        hundredKilobytes.Should().HaveStatusCode(HttpStatusCode.RequestHeaderFieldsTooLarge);
+    }
+}

@@ -11,11 +11,15 @@ public sealed class SecurityTokenRevokedException(string message) : SecurityToke
 /// <summary>A correctly signed token without a claim every access token carries.</summary>
 public sealed class SecurityTokenMissingClaimsException(string message) : SecurityTokenException(message);
 
+/// <summary>A correctly signed token whose <c>iat</c> is later than now, beyond the clock skew.</summary>
+public sealed class SecurityTokenIssuedInFutureException(string message) : SecurityTokenException(message);
+
 /// <summary>A bearer token longer than <see cref="BearerEvents.MaxTokenLength"/>, refused unread.</summary>
 public sealed class SecurityTokenTooLargeException(string message) : SecurityTokenException(message);
 
 /// <summary>
-/// JwtBearer's events: the revocation check after a token validates, and problem+json for its 401 and 403.
+/// JwtBearer's events: a size limit before a token is parsed; once it validates, the checks its parameters
+/// cannot express (<see cref="AccessTokenValidation.Refusal"/>) and revocation; problem+json for its 401 and 403.
 /// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
 /// <c>WWW-Authenticate</c> header whose error code the body repeats.
 /// </summary>
@@ -46,6 +50,11 @@ public static class BearerEvents
                 // Every token we issue names its id and subject; endpoints rely on both.
                 context.Fail(new SecurityTokenMissingClaimsException("The token lacks its jti or sub claim."));
             }
+            // Judged on the clock IdentityModel judges nbf and exp on (8.23 offers no hook for another one).
+            else if (AccessTokenValidation.Refusal(token, TimeProvider.System.GetUtcNow(), context.Options.TokenValidationParameters.ClockSkew) is { } refusal)
+            {
+                context.Fail(refusal);
+            }
             // In memory, O(1): a protected request still does no I/O before its handler.
             else if (revocations.IsRevoked(token.Id, FamilyOf(token), token.Subject, VersionOf(token)))
             {
@@ -74,6 +83,7 @@ public static class BearerEvents
         SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
         SecurityTokenExpiredException => new("token_expired", "The token has expired."),
         SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
+        SecurityTokenIssuedInFutureException => new("issued_in_future", "The token claims to be issued in the future."),
         SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
         SecurityTokenInvalidLifetimeException => new("invalid_lifetime", "The token's lifetime is invalid."),
         SecurityTokenInvalidAudienceException => new("wrong_audience", "The token is meant for another audience."),

@@ -52,6 +52,8 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
         // claims, signed with the service key
         { "expired", "token_expired" },
         { "nbf in the future", "token_not_yet_valid" },
+        { "iat a day in the future", "issued_in_future" },
+        { "iat just past the clock skew", "issued_in_future" },
         { "exp missing", "no_expiry" },
         { "iss of another issuer", "wrong_issuer" },
         { "aud of another API", "wrong_audience" },
@@ -129,6 +131,16 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
             response.Headers.WwwAuthenticate.ToString().Should().Be(
                 $"Bearer error=\"invalid_token\", error_description=\"{body.GetProperty("detail").GetString()}\"");
         }
+    }
+
+    [Fact]
+    public async Task Returns200GivenIatInTheFutureWithinTheClockSkew()
+    {
+        // clocks differ by a little: the same allowance as for nbf and exp
+        var token = JwtParts.Of(await ValidTokenAsync());
+        token.Payload["iat"] = DateTimeOffset.UtcNow.ToUnixTimeSeconds() + (long)app.JwtOptions.ClockSkew.TotalSeconds - 5;
+
+        (await GetAsync("/me", "Bearer " + token.SignedWith(Minter.ServiceCredentials))).Should().HaveStatusCode(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -234,6 +246,8 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
 
             "expired" => Resigned(token, p => { p["iat"] = now - 1200; p["nbf"] = now - 1200; p["exp"] = now - 600; }),
             "nbf in the future" => Resigned(token, p => { p["nbf"] = now + 600; p["exp"] = now + 1200; }),
+            "iat a day in the future" => Resigned(token, p => p["iat"] = now + 86400),
+            "iat just past the clock skew" => Resigned(token, p => p["iat"] = now + (long)app.JwtOptions.ClockSkew.TotalSeconds + 30),
             "exp missing" => Resigned(token, p => p.Remove("exp")),
             "iss of another issuer" => Resigned(token, p => p["iss"] = "https://evil.example"),
             "aud of another API" => Resigned(token, p => p["aud"] = "another-api"),

@@ -14,6 +14,9 @@ public sealed class SecurityTokenMissingClaimsException(string message) : Securi
 /// <summary>A correctly signed token whose <c>iat</c> is later than now, beyond the clock skew.</summary>
 public sealed class SecurityTokenIssuedInFutureException(string message) : SecurityTokenException(message);
 
+/// <summary>A correctly signed token with a <c>crit</c> header: it requires extensions the service does not implement.</summary>
+public sealed class SecurityTokenUnsupportedCriticalHeaderException(string message) : SecurityTokenException(message);
+
 /// <summary>A bearer token longer than <see cref="BearerEvents.MaxTokenLength"/>, refused unread.</summary>
 public sealed class SecurityTokenTooLargeException(string message) : SecurityTokenException(message);
 
@@ -83,6 +86,7 @@ public static class BearerEvents
         SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
         SecurityTokenExpiredException => new("token_expired", "The token has expired."),
         SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
+        SecurityTokenUnsupportedCriticalHeaderException => new("unsupported_critical_header", "The token requires an extension this service does not support."),
         SecurityTokenIssuedInFutureException => new("issued_in_future", "The token claims to be issued in the future."),
         SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
         SecurityTokenInvalidLifetimeException => new("invalid_lifetime", "The token's lifetime is invalid."),

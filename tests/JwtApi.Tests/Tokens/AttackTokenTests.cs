@@ -89,6 +89,12 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
         // five segments are a JWE: only signed tokens are accepted, and IdentityModel's refusal has no own code
         { "five segments", "invalid_token" },
         { "encrypted (JWE) token", "invalid_token" },
+        // RFC 7515 §4.1.11: an extension the recipient does not understand, marked critical
+        { "crit naming exp", "unsupported_critical_header" },
+        { "crit naming an extension", "unsupported_critical_header" },
+        { "crit naming b64 (unencoded payload)", "unsupported_critical_header" },
+        { "crit empty", "unsupported_critical_header" },
+        { "crit a string", "unsupported_critical_header" },
         { "empty segments", "malformed" },
         // base64url decoding skips whitespace, so the token parses, but the signed bytes are not the ones sent
         { "space inside the header", "bad_signature" },
@@ -281,6 +287,17 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
             "five segments" => valid + ".e30.e30",
             "empty segments" => "..",
             "encrypted (JWE) token" => Jwe(token.Header["kid"]!.GetValue<string>()),
+            "crit naming exp" => ResignedHeader(token, h => h["crit"] = new JsonArray("exp")),
+            "crit naming an extension" => ResignedHeader(token, h =>
+            {
+                h["crit"] = new JsonArray("http://example.com/ext");
+                h["http://example.com/ext"] = true;
+            }),
+            // RFC 7797: the signature would cover the payload as is; a recipient that ignored crit would verify
+            // the wrong bytes
+            "crit naming b64 (unencoded payload)" => ResignedHeader(token, h => { h["crit"] = new JsonArray("b64"); h["b64"] = false; }),
+            "crit empty" => ResignedHeader(token, h => h["crit"] = new JsonArray()),
+            "crit a string" => ResignedHeader(token, h => h["crit"] = "exp"),
             "space inside the header" => valid.Insert(10, " "),
             "tab inside the payload" => valid.Insert(valid.IndexOf('.') + 10, "\t"),
             "space inside the signature" => valid.Insert(valid.LastIndexOf('.') + 10, " "),

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -22,11 +23,12 @@ public sealed class SecurityTokenTooLargeException(string message) : SecurityTok
 
 /// <summary>
 /// JwtBearer's events: a size limit before a token is parsed; once it validates, the checks its parameters
-/// cannot express (<see cref="AccessTokenValidation.Refusal"/>) and revocation; problem+json for its 401 and 403.
+/// cannot express (<see cref="AccessTokenValidation.Refusal"/>) and revocation; problem+json for its 401 and 403,
+/// and a log event (never holding the token) for each token it refuses.
 /// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
 /// <c>WWW-Authenticate</c> header whose error code the body repeats.
 /// </summary>
-public static class BearerEvents
+public static partial class BearerEvents
 {
     /// <summary>
     /// The longest bearer token read, in characters. The service's own are about 1 KB (with 16 roles and an RSA
@@ -34,7 +36,7 @@ public static class BearerEvents
     /// </summary>
     public const int MaxTokenLength = 8192;
 
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, ILogger logger) => new()
     {
         OnMessageReceived = context =>
         {
@@ -65,7 +67,7 @@ public static class BearerEvents
             }
             return Task.CompletedTask;
         },
-        OnChallenge = context => WriteChallengeAsync(context, keys),
+        OnChallenge = context => WriteChallengeAsync(context, keys, logger),
         OnForbidden = WriteForbiddenAsync,
     };
 
@@ -100,7 +102,7 @@ public static class BearerEvents
         _ => new("invalid_token", "The token is invalid."),
     };
 
-    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys)
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys, ILogger logger)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -126,6 +128,9 @@ public static class BearerEvents
             // signature; say what actually happened.
             failure = WrongAlgorithm;
         }
+        // The reason and where from, never the token or a part of it: a logged token works for whoever reads the
+        // log until it expires.
+        LogTokenRejected(logger, failure.Reason, http.Connection.RemoteIpAddress);
         http.Response.Headers.WWWAuthenticate =
             $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
         await WriteAsync(http, new ProblemDetails
@@ -178,6 +183,10 @@ public static class BearerEvents
             Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
         });
     }
+
+    [LoggerMessage(EventId = 3001, EventName = "TokenRejected", Level = LogLevel.Information,
+        Message = "Bearer token rejected: {Reason} from {ClientAddress}")]
+    private static partial void LogTokenRejected(ILogger logger, string reason, IPAddress? clientAddress);
 
     private static ValueTask WriteAsync(HttpContext http, ProblemDetails problem) =>
         http.RequestServices.GetRequiredService<IProblemDetailsService>()

@@ -8,8 +8,11 @@ using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -457,5 +460,75 @@ public sealed class AttackTokenLimitTests
         nineKilobytes.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
         (await nineKilobytes.JsonAsync()).GetProperty("reason").GetString().Should().Be("token_too_large");
         hundredKilobytes.Should().HaveStatusCode(HttpStatusCode.RequestHeaderFieldsTooLarge);
+    }
+}
+
+/// <summary>Each refusal is logged with its reason, and no log record of any category ever holds a token.</summary>
+public sealed class AttackTokenLoggingTests
+{
+    [Fact]
+    public async Task LogsEachRejectionWithItsReasonAndNeverTheToken()
+    {
+        using var factory = new JwtApiFactory();
+        using var logged = factory.WithWebHostBuilder(web => web.ConfigureLogging(logging => logging
+            .AddFakeLogging()
+            // every level of every category, the framework's included
+            .AddFilter<FakeLoggerProvider>(null, LogLevel.Trace)));
+        using var client = logged.CreateClient();
+        var valid = (await (await client.LoginAsync(JwtApiFactory.AdminUsername, JwtApiFactory.AdminPassword)).JsonAsync())
+            .GetProperty("access_token").GetString()!;
+        var minter = new TokenMinter(logged.Services.GetRequiredService<IOptions<JwtOptions>>().Value, factory.Algorithm);
+        var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var sent = new Dictionary<string, string>
+        {
+            ["bad_signature"] = Changed(valid, t => t.Payload["role"]!.AsArray().Add("root"), t => t.WithSignature(t.Signature)),
+            ["wrong_algorithm"] = Changed(valid, t => t.Header["alg"] = "none", t => t.WithSignature("")),
+            ["token_expired"] = Changed(valid, t => { t.Payload["nbf"] = now - 1200; t.Payload["exp"] = now - 600; }, t => t.SignedWith(minter.ServiceCredentials)),
+            ["unsupported_critical_header"] = Changed(valid, t => t.Header["crit"] = new JsonArray("exp"), t => t.SignedWith(minter.ServiceCredentials)),
+            ["token_too_large"] = valid + new string('A', BearerEvents.MaxTokenLength),
+            ["malformed"] = valid.Replace('.', '!'),
+        };
+
+        (await MeAsync(client, valid)).Should().HaveStatusCode(HttpStatusCode.OK);
+        foreach (var token in sent.Values)
+        {
+            (await MeAsync(client, token)).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        }
+
+        var records = logged.Services.GetFakeLogCollector().GetSnapshot();
+        var rejections = records.Where(r => r.Id.Id == 3001).ToList();
+        rejections.Select(r => r.GetStructuredStateValue("Reason")).Should().BeEquivalentTo(sent.Keys);
+        rejections.Should().AllSatisfy(r =>
+        {
+            r.Id.Name.Should().Be("TokenRejected");
+            r.Level.Should().Be(LogLevel.Information);
+            r.Category.Should().Be(typeof(BearerEvents).FullName);
+            r.Message.Should().StartWith($"Bearer token rejected: {r.GetStructuredStateValue("Reason")} from ");
+            r.StructuredState!.Select(p => p.Key).Should().Contain("ClientAddress");
+        });
+        // the haystack holds the framework's records too, not only ours
+        records.Should().Contain(r => r.Category != null && r.Category.StartsWith("Microsoft.AspNetCore.Authentication", StringComparison.Ordinal));
+        var secrets = sent.Values.Append(valid).SelectMany(t => t.Split('.').Prepend(t)).Where(p => p.Length >= 16).Distinct().ToList();
+        foreach (var record in records)
+        {
+            var text = string.Join("\n", new[] { record.Message, record.Exception?.ToString() }
+                .Concat(record.StructuredState?.Select(p => p.Value) ?? [])
+                .Concat(record.Scopes.Select(s => s?.ToString())));
+            secrets.Should().NotContain(secret => text.Contains(secret, StringComparison.Ordinal), $"{record.Category} logged '{record.Message}'");
+        }
+    }
+
+    private static string Changed(string token, Action<JwtParts> change, Func<JwtParts, string> assemble)
+    {
+        var parts = JwtParts.Of(token);
+        change(parts);
+        return assemble(parts);
+    }
+
+    private static async Task<HttpResponseMessage> MeAsync(HttpClient client, string token)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+        request.Headers.TryAddWithoutValidation("Authorization", "Bearer " + token);
+        return await client.SendAsync(request);
     }
 }

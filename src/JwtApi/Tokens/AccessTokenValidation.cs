@@ -1,3 +1,4 @@
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Tokens;
@@ -31,4 +32,26 @@ public static class AccessTokenValidation
         NameClaimType = JwtClaimTypes.Name,
         RoleClaimType = JwtClaimTypes.Role,
     };
+
+    /// <summary>
+    /// What <see cref="Parameters"/> cannot express, for a token whose signature and claims have validated: why it
+    /// is still refused, or null.
+    /// </summary>
+    public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew)
+    {
+        // RFC 7515 §4.1.11: a recipient that does not understand an extension crit lists must refuse the token.
+        // This service understands none (and issues none), so any crit is refused; IdentityModel ignores crit (it
+        // has not even a constant for the name).
+        if (token.TryGetHeaderValue<object>("crit", out _))
+        {
+            return new SecurityTokenUnsupportedCriticalHeaderException("The token's header lists critical extensions.");
+        }
+        // IdentityModel checks nbf and exp but never iat. A token issued in the future was made on a wrong clock,
+        // or by someone holding the key who picks the times: either way its lifetime cannot be trusted.
+        if (token.IssuedAt > now.UtcDateTime + clockSkew)
+        {
+            return new SecurityTokenIssuedInFutureException("The token's iat is in the future.");
+        }
+        return null;
+    }
 }

@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -11,21 +12,53 @@ public sealed class SecurityTokenRevokedException(string message) : SecurityToke
 /// <summary>A correctly signed token without a claim every access token carries.</summary>
 public sealed class SecurityTokenMissingClaimsException(string message) : SecurityTokenException(message);
 
+/// <summary>A correctly signed token whose <c>iat</c> is later than now, beyond the clock skew.</summary>
+public sealed class SecurityTokenIssuedInFutureException(string message) : SecurityTokenException(message);
+
+/// <summary>A correctly signed token with a <c>crit</c> header: it requires extensions the service does not implement.</summary>
+public sealed class SecurityTokenUnsupportedCriticalHeaderException(string message) : SecurityTokenException(message);
+
+/// <summary>A bearer token longer than <see cref="BearerEvents.MaxTokenLength"/>, refused unread.</summary>
+public sealed class SecurityTokenTooLargeException(string message) : SecurityTokenException(message);
+
 /// <summary>
-/// JwtBearer's events: the revocation check after a token validates, and problem+json for its 401 and 403.
+/// JwtBearer's events: a size limit before a token is parsed; once it validates, the checks its parameters
+/// cannot express (<see cref="AccessTokenValidation.Refusal"/>) and revocation; problem+json for its 401 and 403,
+/// and a log event (never holding the token) for each token it refuses.
 /// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
 /// <c>WWW-Authenticate</c> header whose error code the body repeats.
 /// </summary>
-public static class BearerEvents
+public static partial class BearerEvents
 {
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
+    /// <summary>
+    /// The longest bearer token read, in characters. The service's own are about 1 KB (with 16 roles and an RSA
+    /// signature, 1.5 KB); IdentityModel would otherwise decode and parse up to 250 KB per request.
+    /// </summary>
+    public const int MaxTokenLength = 8192;
+
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, ILogger logger) => new()
     {
+        OnMessageReceived = context =>
+        {
+            // Before JwtBearer parses it: base64 decoding and JSON reading of a huge token is work an attacker
+            // gets for free, once per request.
+            if (BearerToken(context.Request) is { Length: > MaxTokenLength })
+            {
+                context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
+            }
+            return Task.CompletedTask;
+        },
         OnTokenValidated = context =>
         {
             if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject))
             {
                 // Every token we issue names its id and subject; endpoints rely on both.
                 context.Fail(new SecurityTokenMissingClaimsException("The token lacks its jti or sub claim."));
+            }
+            // Judged on the clock IdentityModel judges nbf and exp on (8.23 offers no hook for another one).
+            else if (AccessTokenValidation.Refusal(token, TimeProvider.System.GetUtcNow(), context.Options.TokenValidationParameters.ClockSkew) is { } refusal)
+            {
+                context.Fail(refusal);
             }
             // In memory, O(1): a protected request still does no I/O before its handler.
             else if (revocations.IsRevoked(token.Id, FamilyOf(token), token.Subject, VersionOf(token)))
@@ -34,7 +67,7 @@ public static class BearerEvents
             }
             return Task.CompletedTask;
         },
-        OnChallenge = context => WriteChallengeAsync(context, keys),
+        OnChallenge = context => WriteChallengeAsync(context, keys, logger),
         OnForbidden = WriteForbiddenAsync,
     };
 
@@ -52,8 +85,11 @@ public static class BearerEvents
     {
         SecurityTokenRevokedException => new("token_revoked", "The token has been revoked."),
         SecurityTokenMissingClaimsException => new("missing_claims", "The token lacks a required claim."),
+        SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
         SecurityTokenExpiredException => new("token_expired", "The token has expired."),
         SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
+        SecurityTokenUnsupportedCriticalHeaderException => new("unsupported_critical_header", "The token requires an extension this service does not support."),
+        SecurityTokenIssuedInFutureException => new("issued_in_future", "The token claims to be issued in the future."),
         SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
         SecurityTokenInvalidLifetimeException => new("invalid_lifetime", "The token's lifetime is invalid."),
         SecurityTokenInvalidAudienceException => new("wrong_audience", "The token is meant for another audience."),
@@ -66,7 +102,7 @@ public static class BearerEvents
         _ => new("invalid_token", "The token is invalid."),
     };
 
-    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys)
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys, ILogger logger)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -92,6 +128,9 @@ public static class BearerEvents
             // signature; say what actually happened.
             failure = WrongAlgorithm;
         }
+        // The reason and where from, never the token or a part of it: a logged token works for whoever reads the
+        // log until it expires.
+        LogTokenRejected(logger, failure.Reason, http.Connection.RemoteIpAddress);
         http.Response.Headers.WWWAuthenticate =
             $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
         await WriteAsync(http, new ProblemDetails
@@ -108,20 +147,26 @@ public static class BearerEvents
     /// <summary>Reads the header of a token that already failed; the success path never gets here.</summary>
     private static bool SignedWithAnotherAlgorithm(HttpRequest request, SigningKeys keys)
     {
-        var header = request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        if (BearerToken(request) is not { } encoded)
         {
             return false;
         }
         try
         {
-            var token = new JsonWebToken(header["Bearer ".Length..].Trim());
+            var token = new JsonWebToken(encoded);
             return keys.Find(token.Kid) is { } key && key.Algorithm != token.Alg;
         }
         catch (ArgumentException)
         {
             return false;
         }
+    }
+
+    /// <summary>The token of an <c>Authorization: Bearer</c> header as JwtBearer reads it (the scheme in any case), or null.</summary>
+    private static string? BearerToken(HttpRequest request)
+    {
+        var header = request.Headers.Authorization.ToString();
+        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
     private static async Task WriteForbiddenAsync(ForbiddenContext context)
@@ -138,6 +183,10 @@ public static class BearerEvents
             Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
         });
     }
+
+    [LoggerMessage(EventId = 3001, EventName = "TokenRejected", Level = LogLevel.Information,
+        Message = "Bearer token rejected: {Reason} from {ClientAddress}")]
+    private static partial void LogTokenRejected(ILogger logger, string reason, IPAddress? clientAddress);
 
     private static ValueTask WriteAsync(HttpContext http, ProblemDetails problem) =>
         http.RequestServices.GetRequiredService<IProblemDetailsService>()

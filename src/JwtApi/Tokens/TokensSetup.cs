@@ -33,16 +33,21 @@ public static class TokensSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList>((bearer, jwt, keys, revocations) =>
+            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList, ILoggerFactory>((bearer, jwt, keys, revocations, logs) =>
             {
                 // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
+                // Second line behind BearerEvents' check, for a token that reaches the handler some other way.
+                foreach (var handler in bearer.TokenHandlers)
+                {
+                    handler.MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength;
+                }
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations, keys);
+                bearer.Events = BearerEvents.Create(revocations, keys, logs.CreateLogger(typeof(BearerEvents).FullName!));
             });
         return builder;
     }

@@ -1,4 +1,4 @@
-using System.Net;
+using JwtApi.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -28,7 +28,7 @@ public sealed class SecurityTokenTooLargeException(string message) : SecurityTok
 /// Gives JwtBearer's 401 and 403 an RFC 9457 body (it sends none, dotnet/aspnetcore#30918) and an RFC 6750
 /// <c>WWW-Authenticate</c> header whose error code the body repeats.
 /// </summary>
-public static partial class BearerEvents
+public static class BearerEvents
 {
     /// <summary>
     /// The longest bearer token read, in characters. The service's own are about 1 KB (with 16 roles and an RSA
@@ -36,7 +36,7 @@ public static partial class BearerEvents
     /// </summary>
     public const int MaxTokenLength = 8192;
 
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, ILogger logger) => new()
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
     {
         OnMessageReceived = context =>
         {
@@ -50,10 +50,11 @@ public static partial class BearerEvents
         },
         OnTokenValidated = context =>
         {
-            if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject))
+            // Every token we issue names its id, subject and issue time (RFC 9068 §2.2); endpoints rely on them.
+            if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject) ||
+                !token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out _))
             {
-                // Every token we issue names its id and subject; endpoints rely on both.
-                context.Fail(new SecurityTokenMissingClaimsException("The token lacks its jti or sub claim."));
+                context.Fail(new SecurityTokenMissingClaimsException("The token lacks its jti, sub or iat claim."));
             }
             // Judged on the clock IdentityModel judges nbf and exp on (8.23 offers no hook for another one).
             else if (AccessTokenValidation.Refusal(token, TimeProvider.System.GetUtcNow(), context.Options.TokenValidationParameters.ClockSkew) is { } refusal)
@@ -67,7 +68,7 @@ public static partial class BearerEvents
             }
             return Task.CompletedTask;
         },
-        OnChallenge = context => WriteChallengeAsync(context, keys, logger),
+        OnChallenge = context => WriteChallengeAsync(context, keys),
         OnForbidden = WriteForbiddenAsync,
     };
 
@@ -102,7 +103,7 @@ public static partial class BearerEvents
         _ => new("invalid_token", "The token is invalid."),
     };
 
-    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys, ILogger logger)
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -130,7 +131,7 @@ public static partial class BearerEvents
         }
         // The reason and where from, never the token or a part of it: a logged token works for whoever reads the
         // log until it expires.
-        LogTokenRejected(logger, failure.Reason, http.Connection.RemoteIpAddress);
+        http.RequestServices.GetRequiredService<AuditLog>().TokenRejected(failure.Reason);
         http.Response.Headers.WWWAuthenticate =
             $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
         await WriteAsync(http, new ProblemDetails
@@ -183,10 +184,6 @@ public static partial class BearerEvents
             Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
         });
     }
-
-    [LoggerMessage(EventId = 3001, EventName = "TokenRejected", Level = LogLevel.Information,
-        Message = "Bearer token rejected: {Reason} from {ClientAddress}")]
-    private static partial void LogTokenRejected(ILogger logger, string reason, IPAddress? clientAddress);
 
     private static ValueTask WriteAsync(HttpContext http, ProblemDetails problem) =>
         http.RequestServices.GetRequiredService<IProblemDetailsService>()

@@ -33,7 +33,7 @@ public static class TokensSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList, ILoggerFactory>((bearer, jwt, keys, revocations, logs) =>
+            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList>((bearer, jwt, keys, revocations) =>
             {
                 // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
@@ -47,7 +47,7 @@ public static class TokensSetup
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations, keys, logs.CreateLogger(typeof(BearerEvents).FullName!));
+                bearer.Events = BearerEvents.Create(revocations, keys);
             });
         return builder;
     }

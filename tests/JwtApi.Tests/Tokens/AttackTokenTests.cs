@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
+using JwtApi.Hosting;
 using JwtApi.Tests.Support;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -57,6 +58,7 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
         { "iat a day in the future", "issued_in_future" },
         { "iat just past the clock skew", "issued_in_future" },
         { "exp missing", "no_expiry" },
+        { "iat missing", "missing_claims" },
         { "iss of another issuer", "wrong_issuer" },
         { "aud of another API", "wrong_audience" },
         // keys named or carried by the token
@@ -254,6 +256,7 @@ public abstract class AttackTokenTests<TFactory>(TFactory app) where TFactory : 
             "iat a day in the future" => Resigned(token, p => p["iat"] = now + 86400),
             "iat just past the clock skew" => Resigned(token, p => p["iat"] = now + (long)app.JwtOptions.ClockSkew.TotalSeconds + 30),
             "exp missing" => Resigned(token, p => p.Remove("exp")),
+            "iat missing" => Resigned(token, p => p.Remove("iat")),
             "iss of another issuer" => Resigned(token, p => p["iss"] = "https://evil.example"),
             "aud of another API" => Resigned(token, p => p["aud"] = "another-api"),
 
@@ -485,14 +488,14 @@ public sealed class AttackTokenLoggingTests
         }
 
         var records = logged.Services.GetFakeLogCollector().GetSnapshot();
-        var rejections = records.Where(r => r.Id.Id == 3001).ToList();
+        var rejections = records.Where(r => r.Id.Id == 2006).ToList();
         rejections.Select(r => r.GetStructuredStateValue("Reason")).Should().BeEquivalentTo(sent.Keys);
         rejections.Should().AllSatisfy(r =>
         {
             r.Id.Name.Should().Be("TokenRejected");
             r.Level.Should().Be(LogLevel.Information);
-            r.Category.Should().Be(typeof(BearerEvents).FullName);
-            r.Message.Should().StartWith($"Bearer token rejected: {r.GetStructuredStateValue("Reason")} from ");
+            r.Category.Should().Be(AuditLog.Category);
+            r.Message.Should().StartWith("Bearer token rejected from ").And.EndWith($": {r.GetStructuredStateValue("Reason")}");
             r.StructuredState!.Select(p => p.Key).Should().Contain("ClientAddress");
         });
         // the haystack holds the framework's records too, not only ours

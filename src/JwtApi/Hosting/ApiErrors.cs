@@ -1,7 +1,9 @@
+using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Net.Http.Headers;
 
 namespace JwtApi.Hosting;
 
@@ -47,6 +49,10 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
                 (400, "Invalid JSON body", $"The request body is not valid JSON for this endpoint: {json.Message}"),
             BadHttpRequestException { StatusCode: 415 } =>
                 (415, "Unsupported media type", "Send the request body as JSON with 'Content-Type: application/json'."),
+            // The framework's JSON reading throws this, unhandled, for a charset .NET has no encoding for: a made-up
+            // one, or even a quoted "utf-8" (dotnet/aspnetcore#61514). The client's Content-Type is at fault.
+            InvalidOperationException { InnerException: ArgumentException } when HasUnknownCharset(http.Request) =>
+                (415, "Unsupported media type", "Send the request body as UTF-8 JSON with 'Content-Type: application/json' (no charset, or charset=utf-8 unquoted)."),
             BadHttpRequestException { StatusCode: 413 } =>
                 (413, "Request too large", "The request body is too large."),
             BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
@@ -68,5 +74,22 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
             Exception = exception,
         });
+    }
+
+    private static bool HasUnknownCharset(HttpRequest request)
+    {
+        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type) || !type.Charset.HasValue)
+        {
+            return false;
+        }
+        try
+        {
+            _ = Encoding.GetEncoding(type.Charset.ToString());
+            return false;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
     }
 }

@@ -13,5 +13,9 @@ public sealed record AccessTokenClaims(string UserId, string Username, string To
         caller.FindFirstValue(JwtClaimTypes.Name)!,
         caller.FindFirstValue(JwtRegisteredClaimNames.Jti)!,
         caller.FindFirstValue(JwtClaimTypes.FamilyId),
-        DateTimeOffset.FromUnixTimeSeconds(long.Parse(caller.FindFirstValue(JwtRegisteredClaimNames.Exp)!, CultureInfo.InvariantCulture)));
+        DateTimeOffset.FromUnixTimeSeconds(Math.Min(
+            long.Parse(caller.FindFirstValue(JwtRegisteredClaimNames.Exp)!, CultureInfo.InvariantCulture), LatestExpiry)));
+
+    // JwtBearer accepts any exp that fits a long; past 9999-12-31 no DateTimeOffset holds it (a 500, not a token).
+    private static readonly long LatestExpiry = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
 }

@@ -12,7 +12,8 @@ public static partial class Roles
     public const string User = "user";
 
     public const int MaxRolesPerUser = 16;
-    public const string NamePattern = "^[a-z][a-z0-9_.:-]{0,31}$";
+    // \z, not $: in .NET, $ also matches before a final newline, which let "user\n" through as a role name.
+    public const string NamePattern = @"^[a-z][a-z0-9_.:-]{0,31}\z";
 
     public static bool IsValidName(string? role) => role is not null && NameRegex().IsMatch(role);
 

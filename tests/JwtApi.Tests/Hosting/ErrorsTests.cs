@@ -24,6 +24,24 @@ public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory
         body.GetProperty("traceId").GetString().Should().NotBeNullOrEmpty();
     }
 
+    [Theory]
+    [InlineData("application/json; charset=bogus")]
+    [InlineData("application/json; charset=\"utf-8\"")]
+    [InlineData("application/json; charset=\"\"")]
+    public async Task Returns415ProblemGivenJsonBodyInCharsetWithoutEncoding(string contentType)
+    {
+        // Found by FuzzTests: the framework's JSON reading threw, and the answer was a 500.
+        var content = new StringContent("{\"username\":\"someone\",\"password\":\"some-password\"}");
+        content.Headers.Remove("Content-Type");
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+
+        var response = await app.CreateClient().PostAsync("/login", content);
+
+        response.Should().HaveStatusCode(HttpStatusCode.UnsupportedMediaType);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        (await response.JsonAsync()).GetProperty("status").GetInt32().Should().Be(415);
+    }
+
     [Fact]
     public async Task Returns200FromHealthGivenDatabaseReachable()
     {

@@ -24,6 +24,19 @@ public abstract class BearerValidationTests<TFactory>(TFactory app) where TFacto
     }
 
     [Fact]
+    public async Task Returns200FromMeGivenServiceSignedTokenExpiringAfterYear9999()
+    {
+        // Found by FuzzTests: JwtBearer accepts an exp later than any DateTimeOffset, and /me answered 500.
+        using var client = app.ClientWithToken(Minter.Mint(d => { d.Expires = null; d.Claims["exp"] = 253_402_300_800L; }));
+
+        var response = await client.GetAsync("/me");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        (await response.JsonAsync()).GetProperty("expires_at").GetDateTimeOffset()
+            .Should().Be(DateTimeOffset.FromUnixTimeSeconds(253_402_300_799));
+    }
+
+    [Fact]
     public async Task Returns401WithBareChallengeGivenNoToken()
     {
         var response = await app.CreateClient().GetAsync("/me");

@@ -32,6 +32,7 @@ public sealed class AdminUsersTests(JwtApiFactory app) : IClassFixture<JwtApiFac
     [InlineData("Admin")]
     [InlineData("has space")]
     [InlineData("")]
+    [InlineData("user\n")]
     public async Task Returns400GivenInvalidRoleName(string role)
     {
         using var admin = await AdminClientAsync();

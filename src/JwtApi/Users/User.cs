@@ -34,7 +34,8 @@ public sealed partial class User
     public DateTimeOffset UpdatedAt { get; set; }
 
     /// <summary>ASCII only: no look-alike letters from other scripts can pose as another user.</summary>
-    public static bool IsValidUsername(string? username) => username is not null && UsernameRegex().IsMatch(username);
+    public static bool IsValidUsername(string? username) =>
+        username is not null && !username.EndsWith('\n') && UsernameRegex().IsMatch(username);  // '$' also matches before a final \n
 
     public static string Normalize(string username) => username.ToLowerInvariant();
 

@@ -59,6 +59,9 @@ public sealed class JwtOptions
         ErrorMessage = "Jwt:RevocationSyncInterval must be between 00:00:01 and 00:05:00.")]
     public TimeSpan RevocationSyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>Validated tokens remembered so a repeated token skips the signature check (<see cref="ValidatedTokenCache"/>).</summary>
+    public ValidationCacheOptions ValidationCache { get; init; } = new();
+
     /// <summary>Tolerance for clocks that disagree, applied to <c>exp</c> and <c>nbf</c>.</summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00",
         ErrorMessage = "Jwt:ClockSkew must be between 00:00:00 and 00:05:00.")]

@@ -17,6 +17,10 @@ internal sealed class JwtOptionsValidator(IHostEnvironment env) : IValidateOptio
         {
             failures.Add("Jwt:RefreshTokenAbsoluteLifetime must be at least Jwt:RefreshTokenLifetime (the idle timeout).");
         }
+        if (options.ValidationCache.Size is < 0 or > ValidationCacheOptions.MaxSize)
+        {
+            failures.Add($"Jwt:ValidationCache:Size must be between 0 (no cache) and {ValidationCacheOptions.MaxSize}.");
+        }
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

@@ -1,6 +1,7 @@
 using JwtApi.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace JwtApi.Tokens;
 
@@ -26,6 +27,9 @@ public static class TokensSetup
         services.AddSingleton<TokenIssuer>();
         services.AddSingleton<PublishedKeys>();
 
+        // on the system clock, as IdentityModel judges exp: a cached token never outlives what it would accept
+        services.AddSingleton(sp => new ValidatedTokenCache(
+            sp.GetRequiredService<IOptions<JwtOptions>>().Value.ValidationCache.Size, TimeProvider.System));
         services.AddSingleton<RevocationList>();
         services.AddScoped<TokenRevoker>();
         services.AddSingleton<RevocationSync>();
@@ -33,17 +37,17 @@ public static class TokensSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList>((bearer, jwt, keys, revocations) =>
+            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList, ValidatedTokenCache>((bearer, jwt, keys, revocations, cache) =>
             {
                 // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
-                // Second line behind BearerEvents' check, for a token that reaches the handler some other way.
-                foreach (var handler in bearer.TokenHandlers)
-                {
-                    handler.MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength;
-                }
+                // The size limit is a second line behind BearerEvents' check, for a token that reaches the handler
+                // some other way. The cache skips the signature check for tokens already validated.
+                var handler = new JsonWebTokenHandler { MapInboundClaims = false, MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength };
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(cache.Enabled ? new CachingTokenHandler(handler, cache) : handler);
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;

@@ -1,0 +1,132 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Security.Claims;
+using Microsoft.Extensions.Caching.Memory;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace JwtApi.Tokens;
+
+/// <summary><c>Jwt:ValidationCache</c>.</summary>
+public sealed class ValidationCacheOptions
+{
+    public const int MaxSize = 1_000_000;
+
+    /// <summary>How many validated tokens are remembered; 0 turns the cache off.</summary>
+    public int Size { get; init; } = 10_000;
+}
+
+/// <summary>
+/// Tokens whose signature and claims have already been validated, so a client that repeats its token (every
+/// client, until the token expires) skips the signature check (Envoy's jwt_authn keeps the same cache). The key
+/// is the whole token string: a forgery differs from every cached token by at least one character and always
+/// misses. An entry lives no longer than its token's <c>exp</c> plus the clock skew, the cache holds at most
+/// <see cref="ValidationCacheOptions.Size"/> entries (the least recently used go first), and it only ever holds
+/// tokens signed by the current key set, which is fixed for the life of the process: a key change is a restart,
+/// and a restart empties it. A hit still goes through JwtBearer's events (revocation, the checks IdentityModel
+/// lacks) and through authorization.
+/// </summary>
+public sealed class ValidatedTokenCache : IDisposable
+{
+    private readonly MemoryCache? _cache;
+    private readonly TimeProvider _time;
+
+    /// <param name="size">At most this many entries; 0 for no cache.</param>
+    /// <param name="time">The clock IdentityModel judges exp on, so an entry never outlives what it would accept.</param>
+    public ValidatedTokenCache(int size, TimeProvider time)
+    {
+        _time = time;
+        if (size > 0)
+        {
+            // Each entry counts 1 against the limit; beyond it a compaction drops the least recently used 10%.
+            _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = size, CompactionPercentage = 0.10 });
+        }
+    }
+
+    public bool Enabled => _cache is not null;
+
+    public int Count => _cache?.Count ?? 0;
+
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (long)TimeSpan.FromDays(1).TotalSeconds;
+
+    private sealed record Entry(TokenValidationResult Result, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
+
+    /// <summary>
+    /// A validation result for a token validated before and not expired since. The identity is a copy: code
+    /// further down the pipeline may add claims to its principal without reaching the next request's.
+    /// </summary>
+    public bool TryGet(string token, [NotNullWhen(true)] out TokenValidationResult? result)
+    {
+        result = null;
+        if (_cache is null || !_cache.TryGetValue(token, out Entry? entry) || entry is null)
+        {
+            return false;
+        }
+        if (_time.GetUtcNow() >= entry.ValidUntil)
+        {
+            _cache.Remove(token);
+            return false;
+        }
+        result = new TokenValidationResult
+        {
+            IsValid = true,
+            SecurityToken = entry.Result.SecurityToken,
+            ClaimsIdentity = entry.Identity.Clone(),
+            Issuer = entry.Result.Issuer,
+            TokenType = entry.Result.TokenType,
+        };
+        return true;
+    }
+
+    /// <summary>Remembers a valid result until its token's exp plus <paramref name="clockSkew"/>.</summary>
+    public void Add(string token, TokenValidationResult result, TimeSpan clockSkew)
+    {
+        if (_cache is null || !result.IsValid || result.SecurityToken is not JsonWebToken jwt ||
+            !jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out var exp))
+        {
+            return;
+        }
+        // exp past year 9999 (a DateTimeOffset's end) is not an error, only very far away
+        var validUntil = exp >= MaxUnixSeconds ? DateTimeOffset.MaxValue : DateTimeOffset.FromUnixTimeSeconds(exp) + clockSkew;
+        if (validUntil <= _time.GetUtcNow())
+        {
+            return;
+        }
+        // a copy: the first request's own identity is as free to change as every later one's
+        // No AbsoluteExpiration: MemoryCache would judge it on its own clock. Expiry is checked on every hit
+        // (above) on the injected one; an expired entry nobody asks for is among the least recently used.
+        _cache.Set(token, new Entry(result, result.ClaimsIdentity.Clone(), validUntil), new MemoryCacheEntryOptions { Size = 1 });
+    }
+
+    /// <summary>Forgets every token: for a change of the key set.</summary>
+    public void Clear() => _cache?.Clear();
+
+    public void Dispose() => _cache?.Dispose();
+}
+
+/// <summary>JwtBearer's token handler with <see cref="ValidatedTokenCache"/> in front of the signature check.</summary>
+public sealed class CachingTokenHandler(JsonWebTokenHandler inner, ValidatedTokenCache cache) : TokenHandler
+{
+    public JsonWebTokenHandler Inner => inner;
+
+    public override int MaximumTokenSizeInBytes
+    {
+        get => inner.MaximumTokenSizeInBytes;
+        set => inner.MaximumTokenSizeInBytes = value;
+    }
+
+    public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
+    {
+        if (cache.TryGet(token, out var cached))
+        {
+            return cached;
+        }
+        var result = await inner.ValidateTokenAsync(token, validationParameters);
+        cache.Add(token, result, validationParameters.ClockSkew);
+        return result;
+    }
+
+    public override Task<TokenValidationResult> ValidateTokenAsync(SecurityToken token, TokenValidationParameters validationParameters) =>
+        inner.ValidateTokenAsync(token, validationParameters);
+
+    public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
+}

@@ -8,5 +8,13 @@ namespace JwtApi.Benchmarks;
 /// </summary>
 public static class BenchmarkProgram
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+    public static int Main(string[] args)
+    {
+        if (args is ["mint" or "send", ..])
+        {
+            return LoadTokens.Run(args);   // bench/load.sh's token supply
+        }
+        BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
+        return 0;
+    }
 }

@@ -1,11 +1,20 @@
 using System.Security.Cryptography;
 using System.Text;
+using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
 
-/// <summary>BCrypt hashing and verification, with the same cost whether or not the user exists.</summary>
-public sealed class PasswordHasher
+/// <summary>Too many password hashes are already running and queued: answered 503 with Retry-After.</summary>
+public sealed class PasswordHashingBusyException() : Exception("Too many password checks are waiting.");
+
+/// <summary>
+/// BCrypt hashing and verification, with the same cost whether or not the user exists. At most
+/// <c>Passwords:MaxConcurrentHashes</c> run at once (one per core by default) and at most
+/// <c>Passwords:MaxQueuedHashes</c> wait, without holding a thread: a login flood queues, then is refused,
+/// instead of taking every thread the protected endpoints need.
+/// </summary>
+public sealed class PasswordHasher : IDisposable
 {
     /// <summary>BCrypt reads at most 72 bytes; anything past that would be silently ignored.</summary>
     public const int MaxPasswordBytes = 72;
@@ -16,16 +25,57 @@ public sealed class PasswordHasher
     // password and a stopwatch cannot tell which names are registered. Made lazily: start-up stays fast.
     private readonly Lazy<string> _dummyHash;
 
+    private readonly ConcurrencyLimiter _limiter;
+
     public PasswordHasher(IOptions<PasswordOptions> options)
     {
         _workFactor = options.Value.WorkFactor;
+        _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
+        {
+            PermitLimit = options.Value.MaxConcurrentHashes ?? Environment.ProcessorCount,
+            QueueLimit = options.Value.MaxQueuedHashes,
+            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
+        });
         _dummyHash = new Lazy<string>(() =>
             BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), _workFactor));
     }
 
     public static bool FitsBcrypt(string password) => Encoding.UTF8.GetByteCount(password) <= MaxPasswordBytes;
 
-    public string Hash(string password)
+    /// <summary>Hashes currently waiting for a turn (a gauge for metrics).</summary>
+    public long QueueLength => _limiter.GetStatistics()?.CurrentQueuedCount ?? 0;
+
+    /// <summary>Turns free right now.</summary>
+    public long FreeTurns => _limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
+
+    public async Task<string> HashAsync(string password, CancellationToken ct)
+    {
+        using var turn = await TurnAsync(ct);
+        return Hash(password);
+    }
+
+    /// <summary>
+    /// True when <paramref name="password"/> matches <paramref name="hash"/>. A null hash (no such user) is
+    /// checked against a dummy hash and always fails, after the same work.
+    /// </summary>
+    public async Task<bool> VerifyAsync(string password, string? hash, CancellationToken ct)
+    {
+        using var turn = await TurnAsync(ct);
+        return Verify(password, hash);
+    }
+
+    private async ValueTask<RateLimitLease> TurnAsync(CancellationToken ct)
+    {
+        var lease = await _limiter.AcquireAsync(1, ct);
+        if (!lease.IsAcquired)
+        {
+            lease.Dispose();
+            throw new PasswordHashingBusyException();
+        }
+        return lease;
+    }
+
+    private string Hash(string password)
     {
         // Refuse rather than truncate: two passwords sharing their first 72 bytes must not be equal.
         if (!FitsBcrypt(password))
@@ -35,11 +85,7 @@ public sealed class PasswordHasher
         return BCrypt.Net.BCrypt.HashPassword(password, _workFactor);
     }
 
-    /// <summary>
-    /// True when <paramref name="password"/> matches <paramref name="hash"/>. A null hash (no such user) is
-    /// checked against a dummy hash and always fails, after the same work.
-    /// </summary>
-    public bool Verify(string password, string? hash)
+    private bool Verify(string password, string? hash)
     {
         var tooLong = !FitsBcrypt(password);
         bool matches;
@@ -57,4 +103,6 @@ public sealed class PasswordHasher
 
     /// <summary>True when the stored hash was made with a lower work factor than configured now.</summary>
     public bool NeedsRehash(string hash) => BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _workFactor);
+
+    public void Dispose() => _limiter.Dispose();
 }

@@ -16,6 +16,14 @@ public sealed class PasswordOptions
 
     [Range(8, 128)]
     public int MinimumLength { get; init; } = 8;
+
+    /// <summary>BCrypt computations at once; unset means one per core the process may use.</summary>
+    [Range(1, 1024)]
+    public int? MaxConcurrentHashes { get; init; }
+
+    /// <summary>BCrypt computations that may wait for a turn; beyond them the answer is 503 with Retry-After.</summary>
+    [Range(0, 100_000)]
+    public int MaxQueuedHashes { get; init; } = 64;
 }
 
 internal sealed class PasswordOptionsValidator(IHostEnvironment env) : IValidateOptions<PasswordOptions>

@@ -34,7 +34,7 @@ public sealed class SignIn(
 
         // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
         // neither the body nor a stopwatch tells an attacker which accounts exist.
-        var verified = hasher.Verify(password, user?.PasswordHash);
+        var verified = await hasher.VerifyAsync(password, user?.PasswordHash, ct);
         if (!verified || user is null || user.Disabled)
         {
             throttle.Failed(normalized);
@@ -44,7 +44,7 @@ public sealed class SignIn(
         if (hasher.NeedsRehash(user.PasswordHash))
         {
             // the work factor was raised since this hash was made: upgrade it while the password is at hand
-            user.PasswordHash = hasher.Hash(password);
+            user.PasswordHash = await hasher.HashAsync(password, ct);
             await db.SaveChangesAsync(ct);
         }
         var pair = tokens.StartFamily(user);

@@ -1,3 +1,4 @@
+using JwtApi.Auth;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
@@ -58,6 +59,9 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
                 (400, "Missing body", "A JSON request body is required."),
             BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+            // BCrypt's queue is full: a flood of logins, answered without starving the protected endpoints.
+            PasswordHashingBusyException =>
+                (503, "Busy", "Too many password checks are waiting; try again in a moment (see Retry-After)."),
             // Two admins changed the same user at once; the second should re-read and retry.
             DbUpdateConcurrencyException =>
                 (409, "Conflict", "The user was changed by another request at the same time; read it again and retry."),
@@ -68,6 +72,10 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             return false;
         }
         http.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            http.Response.Headers.RetryAfter = "1";
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,

@@ -63,7 +63,7 @@ public sealed class AdminSeeder(
         {
             Username = seed.AdminUsername,
             NormalizedUsername = normalized,
-            PasswordHash = hasher.Hash(seed.AdminPassword),
+            PasswordHash = await hasher.HashAsync(seed.AdminPassword, ct),
             Roles = [Roles.Admin, Roles.User],
             CreatedAt = now,
             UpdatedAt = now,

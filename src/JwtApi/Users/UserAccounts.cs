@@ -40,7 +40,7 @@ public static class UserAccounts
         {
             Username = username,
             NormalizedUsername = normalized,
-            PasswordHash = hasher.Hash(password),
+            PasswordHash = await hasher.HashAsync(password, ct),
             Roles = Roles.Canonical(roles),
             CreatedAt = now,
             UpdatedAt = now,

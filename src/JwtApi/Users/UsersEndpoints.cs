@@ -69,7 +69,7 @@ public static class UsersEndpoints
         }
         // The current password is asked for even with a valid token: a stolen token alone must not be
         // enough to take the account over.
-        if (!hasher.Verify(body.CurrentPassword, user.PasswordHash))
+        if (!await hasher.VerifyAsync(body.CurrentPassword, user.PasswordHash, ct))
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
@@ -80,7 +80,7 @@ public static class UsersEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
         }
-        user.PasswordHash = hasher.Hash(body.NewPassword);
+        user.PasswordHash = await hasher.HashAsync(body.NewPassword, ct);
         revoker.EndAllTokensOf(user);
         revoker.AccessToken(token.TokenId, token.ExpiresAt);
         await revoker.SaveChangesAsync(ct);

@@ -1,0 +1,67 @@
+using System.Net;
+using JwtApi.Auth;
+using JwtApi.Tests.Support;
+using Microsoft.Extensions.Options;
+
+namespace JwtApi.Tests.Auth;
+
+/// <summary>BCrypt runs a bounded number at a time; a full queue is refused at once instead of waiting.</summary>
+public sealed class PasswordHasherTests
+{
+    // made once at cost 12 (about 250 ms to verify), so a verification is still running when the next one comes
+    private static readonly Lazy<string> SlowHash = new(() => BCrypt.Net.BCrypt.HashPassword("slow-password", 12));
+
+    private static void WaitUntil(Func<bool> condition) =>
+        SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(10)).Should().BeTrue("the hasher should reach that state");
+
+    [Fact]
+    public async Task QueuesBeyondTheConcurrencyLimitAndRefusesBeyondTheQueue()
+    {
+        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions { WorkFactor = 4, MaxConcurrentHashes = 1, MaxQueuedHashes = 1 }));
+        var hash = SlowHash.Value;
+
+        var running = Task.Run(() => hasher.VerifyAsync("slow-password", hash, CancellationToken.None));
+        WaitUntil(() => hasher.FreeTurns == 0);
+        var queued = Task.Run(() => hasher.VerifyAsync("slow-password", hash, CancellationToken.None));
+        WaitUntil(() => hasher.QueueLength == 1);
+
+        var refused = () => hasher.VerifyAsync("slow-password", hash, CancellationToken.None);
+
+        await refused.Should().ThrowAsync<PasswordHashingBusyException>();
+        (await running).Should().BeTrue();
+        (await queued).Should().BeTrue();
+        hasher.FreeTurns.Should().Be(1);
+        hasher.QueueLength.Should().Be(0);
+    }
+
+    [Fact]
+    public void AllowsOneTurnPerCoreByDefault()
+    {
+        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions()));
+
+        hasher.FreeTurns.Should().Be(Environment.ProcessorCount);
+    }
+
+    [Fact]
+    public async Task Answers503WithRetryAfterGivenLoginFloodBeyondTheQueue()
+    {
+        using var app = new JwtApiFactory();
+        app.Settings["Passwords:WorkFactor"] = "12";
+        app.Settings["Passwords:MaxConcurrentHashes"] = "1";
+        app.Settings["Passwords:MaxQueuedHashes"] = "0";
+        var user = await app.RegisterUserAsync();
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
+        {
+            using var client = app.CreateClient();
+            return await client.LoginAsync(user.Username, user.Password);
+        })));
+
+        answers.Should().Contain(r => r.StatusCode == HttpStatusCode.OK);
+        var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();
+        busy.Should().NotBeEmpty();
+        busy.Should().OnlyContain(r => r.Headers.RetryAfter!.Delta == TimeSpan.FromSeconds(1) &&
+                                       r.Content.Headers.ContentType!.MediaType == "application/problem+json");
+        answers.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.ServiceUnavailable);
+    }
+}

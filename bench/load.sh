@@ -78,7 +78,7 @@ RESULTS=()
 # measure NAME [wrk args...]: one bounded wrk run on the client core; records requests/s, p50, p99
 measure() {
   local name=$1; shift
-  local out="$WORK/wrk-$name.txt"
+  local out="$WORK/wrk-${name//[^A-Za-z0-9]/-}.txt"
   taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" >"$out" 2>&1
   local rps p50 p99 non2xx
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")

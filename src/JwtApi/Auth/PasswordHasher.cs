@@ -12,7 +12,8 @@ public sealed class PasswordHashingBusyException() : Exception("Too many passwor
 /// BCrypt hashing and verification, with the same cost whether or not the user exists. At most
 /// <c>Passwords:MaxConcurrentHashes</c> run at once (one per core by default) and at most
 /// <c>Passwords:MaxQueuedHashes</c> wait, without holding a thread: a login flood queues, then is refused,
-/// instead of taking every thread the protected endpoints need.
+/// instead of taking every thread the protected endpoints need. The hashing itself runs on
+/// <see cref="HashingThreads"/>, below the request threads' CPU priority.
 /// </summary>
 public sealed class PasswordHasher : IDisposable
 {
@@ -26,13 +27,16 @@ public sealed class PasswordHasher : IDisposable
     private readonly Lazy<string> _dummyHash;
 
     private readonly ConcurrencyLimiter _limiter;
+    private readonly HashingThreads _threads;
 
     public PasswordHasher(IOptions<PasswordOptions> options)
     {
         _workFactor = options.Value.WorkFactor;
+        var concurrency = options.Value.MaxConcurrentHashes ?? Environment.ProcessorCount;
+        _threads = new HashingThreads(concurrency);
         _limiter = new ConcurrencyLimiter(new ConcurrencyLimiterOptions
         {
-            PermitLimit = options.Value.MaxConcurrentHashes ?? Environment.ProcessorCount,
+            PermitLimit = concurrency,
             QueueLimit = options.Value.MaxQueuedHashes,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
@@ -51,7 +55,7 @@ public sealed class PasswordHasher : IDisposable
     public async Task<string> HashAsync(string password, CancellationToken ct)
     {
         using var turn = await TurnAsync(ct);
-        return Hash(password);
+        return await _threads.RunAsync(() => Hash(password));
     }
 
     /// <summary>
@@ -61,7 +65,7 @@ public sealed class PasswordHasher : IDisposable
     public async Task<bool> VerifyAsync(string password, string? hash, CancellationToken ct)
     {
         using var turn = await TurnAsync(ct);
-        return Verify(password, hash);
+        return await _threads.RunAsync(() => Verify(password, hash));
     }
 
     private async ValueTask<RateLimitLease> TurnAsync(CancellationToken ct)
@@ -104,5 +108,9 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>True when the stored hash was made with a lower work factor than configured now.</summary>
     public bool NeedsRehash(string hash) => BCrypt.Net.BCrypt.PasswordNeedsRehash(hash, _workFactor);
 
-    public void Dispose() => _limiter.Dispose();
+    public void Dispose()
+    {
+        _limiter.Dispose();
+        _threads.Dispose();
+    }
 }

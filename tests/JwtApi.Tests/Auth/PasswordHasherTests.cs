@@ -65,3 +65,44 @@ public sealed class PasswordHasherTests
         answers.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.ServiceUnavailable);
     }
 }
+
+public sealed class HashingThreadsTests
+{
+    [Fact]
+    public async Task RunsWorkOnThreadsOfTheLowestPriorityAndLowersNoOther()
+    {
+        using var threads = new HashingThreads(2);
+
+        var (name, nice) = await threads.RunAsync(() => (Thread.CurrentThread.Name, HashingThreads.CurrentThreadNice()));
+        // enough work, awaited concurrently, to make the thread pool grow while results come back
+        await Task.WhenAll(Enumerable.Range(0, 200).Select(_ => Task.Run(() => threads.RunAsync(() => Thread.CurrentThread.Name))));
+
+        name.Should().StartWith("bcrypt-");
+        if (OperatingSystem.IsLinux())
+        {
+            nice.Should().Be(HashingThreads.LowestPriorityNice);
+            // every other thread of the process (the pool's included) keeps its priority
+            foreach (var task in Directory.GetDirectories("/proc/self/task"))
+            {
+                var comm = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var niceValue = int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[16], System.Globalization.CultureInfo.InvariantCulture);
+                if (!comm.StartsWith("bcrypt-", StringComparison.Ordinal) || comm == "bcrypt-results")
+                {
+                    niceValue.Should().Be(0, $"thread {comm} must keep its priority");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public async Task PassesExceptionsBackToTheCaller()
+    {
+        using var threads = new HashingThreads(1);
+
+        var failing = () => threads.RunAsync<int>(() => throw new InvalidOperationException("boom"));
+
+        await failing.Should().ThrowAsync<InvalidOperationException>().WithMessage("boom");
+        (await threads.RunAsync(() => 42)).Should().Be(42);
+    }
+}

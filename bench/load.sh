@@ -129,6 +129,14 @@ for algorithm in HS256 RS256; do
   stop_server
 done
 
+echo "# HS256 with the validated-token cache off" >&2
+start_server HS256 Jwt__ValidationCache__Size=0
+TOKEN=$(login_token)
+DURATION=3 measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
+measure "HS256 GET /me, one token repeated, cache off" -H "Authorization: Bearer $TOKEN" "$BASE/me"
+TOKENS_FILE="$WORK/tokens.txt" measure "HS256 GET /me, every token new, cache off" -s "$WORK/tokens.lua" "$BASE"
+stop_server
+
 echo "# RSS over $DISTINCT distinct tokens (HS256, a fresh server)" >&2
 start_server HS256
 TOKEN=$(login_token)

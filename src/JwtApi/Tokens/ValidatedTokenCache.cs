@@ -1,6 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.CodeAnalysis;
 using System.Security.Claims;
-using Microsoft.Extensions.Caching.Memory;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -20,31 +20,38 @@ public sealed class ValidationCacheOptions
 /// client, until the token expires) skips the signature check (Envoy's jwt_authn keeps the same cache). The key
 /// is the whole token string: a forgery differs from every cached token by at least one character and always
 /// misses. An entry lives no longer than its token's <c>exp</c> plus the clock skew, the cache holds at most
-/// <see cref="ValidationCacheOptions.Size"/> entries (the least recently used go first), and it only ever holds
+/// <see cref="ValidationCacheOptions.Size"/> entries (the least recently used go first, a generation at a time), and it only ever holds
 /// tokens signed by the current key set, which is fixed for the life of the process: a key change is a restart,
 /// and a restart empties it. A hit still goes through JwtBearer's events (revocation, the checks IdentityModel
 /// lacks) and through authorization.
 /// </summary>
 public sealed class ValidatedTokenCache : IDisposable
 {
-    private readonly MemoryCache? _cache;
+    // Two generations (an approximate LRU without a background sweep): new entries and hits go to the current
+    // one; when it holds half the size, it becomes the previous one and the old previous is dropped whole. A
+    // token not used for a whole generation falls out. Every operation is O(1); under a flood of new tokens
+    // (each seen once) inserting costs a dictionary add, nothing more. MemoryCache with a size limit was
+    // measured here first: its compactions sorting the whole cache made a flood of new tokens 3x slower than
+    // no cache at all.
+    private readonly int _generationSize;
     private readonly TimeProvider _time;
+    private readonly Lock _rotation = new();
+    private ConcurrentDictionary<string, Entry> _current = new(StringComparer.Ordinal);
+    private ConcurrentDictionary<string, Entry> _previous = new(StringComparer.Ordinal);
+    private int _currentCount;
 
     /// <param name="size">At most this many entries; 0 for no cache.</param>
     /// <param name="time">The clock IdentityModel judges exp on, so an entry never outlives what it would accept.</param>
     public ValidatedTokenCache(int size, TimeProvider time)
     {
         _time = time;
-        if (size > 0)
-        {
-            // Each entry counts 1 against the limit; beyond it a compaction drops the least recently used 10%.
-            _cache = new MemoryCache(new MemoryCacheOptions { SizeLimit = size, CompactionPercentage = 0.10 });
-        }
+        _generationSize = size <= 0 ? 0 : Math.Max(1, size / 2);
     }
 
-    public bool Enabled => _cache is not null;
+    public bool Enabled => _generationSize > 0;
 
-    public int Count => _cache?.Count ?? 0;
+    /// <summary>Entries held now (counts both generations: for tests and diagnostics, not the request path).</summary>
+    public int Count => _current.Count + _previous.Count;
 
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (long)TimeSpan.FromDays(1).TotalSeconds;
 
@@ -57,13 +64,23 @@ public sealed class ValidatedTokenCache : IDisposable
     public bool TryGet(string token, [NotNullWhen(true)] out TokenValidationResult? result)
     {
         result = null;
-        if (_cache is null || !_cache.TryGetValue(token, out Entry? entry) || entry is null)
+        if (!Enabled)
         {
             return false;
         }
+        var current = _current;
+        if (!current.TryGetValue(token, out var entry))
+        {
+            if (!_previous.TryGetValue(token, out entry))
+            {
+                return false;
+            }
+            Insert(token, entry);   // still in use: keep it through the next rotation
+        }
         if (_time.GetUtcNow() >= entry.ValidUntil)
         {
-            _cache.Remove(token);
+            current.TryRemove(token, out _);
+            _previous.TryRemove(token, out _);
             return false;
         }
         result = new TokenValidationResult
@@ -80,7 +97,7 @@ public sealed class ValidatedTokenCache : IDisposable
     /// <summary>Remembers a valid result until its token's exp plus <paramref name="clockSkew"/>.</summary>
     public void Add(string token, TokenValidationResult result, TimeSpan clockSkew)
     {
-        if (_cache is null || !result.IsValid || result.SecurityToken is not JsonWebToken jwt ||
+        if (!Enabled || !result.IsValid || result.SecurityToken is not JsonWebToken jwt ||
             !jwt.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out var exp))
         {
             return;
@@ -92,15 +109,37 @@ public sealed class ValidatedTokenCache : IDisposable
             return;
         }
         // a copy: the first request's own identity is as free to change as every later one's
-        // No AbsoluteExpiration: MemoryCache would judge it on its own clock. Expiry is checked on every hit
-        // (above) on the injected one; an expired entry nobody asks for is among the least recently used.
-        _cache.Set(token, new Entry(result, result.ClaimsIdentity.Clone(), validUntil), new MemoryCacheEntryOptions { Size = 1 });
+        Insert(token, new Entry(result, result.ClaimsIdentity.Clone(), validUntil));
+    }
+
+    private void Insert(string token, Entry entry)
+    {
+        if (_current.TryAdd(token, entry) && Interlocked.Increment(ref _currentCount) >= _generationSize)
+        {
+            lock (_rotation)
+            {
+                if (Volatile.Read(ref _currentCount) >= _generationSize)
+                {
+                    _previous = _current;
+                    _current = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+                    Volatile.Write(ref _currentCount, 0);
+                }
+            }
+        }
     }
 
     /// <summary>Forgets every token: for a change of the key set.</summary>
-    public void Clear() => _cache?.Clear();
+    public void Clear()
+    {
+        lock (_rotation)
+        {
+            _current = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+            _previous = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
+            Volatile.Write(ref _currentCount, 0);
+        }
+    }
 
-    public void Dispose() => _cache?.Dispose();
+    public void Dispose() => Clear();
 }
 
 /// <summary>JwtBearer's token handler with <see cref="ValidatedTokenCache"/> in front of the signature check.</summary>

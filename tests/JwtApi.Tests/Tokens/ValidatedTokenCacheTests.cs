@@ -80,6 +80,29 @@ public sealed class ValidatedTokenCacheTests
     }
 
     [Fact]
+    public void KeepsATokenInUseWhileUnusedOnesFallOut()
+    {
+        using var cache = new ValidatedTokenCache(10, new FakeTimeProvider(Now));
+        var busy = Token(Now.AddMinutes(5), "busy");
+        var idle = Token(Now.AddMinutes(5), "idle");
+        cache.Add(busy, Valid(busy), TimeSpan.Zero);
+        cache.Add(idle, Valid(idle), TimeSpan.Zero);
+
+        for (var i = 0; i < 100; i++)
+        {
+            var other = Token(Now.AddMinutes(5), $"other{i}");
+            cache.Add(other, Valid(other), TimeSpan.Zero);
+            if (i % 3 == 0)
+            {
+                cache.TryGet(busy, out _).Should().BeTrue($"the busy token is used every third token (at {i})");
+            }
+        }
+
+        cache.TryGet(idle, out _).Should().BeFalse();
+        cache.Count.Should().BeLessThanOrEqualTo(10);
+    }
+
+    [Fact]
     public void NeverRemembersAnInvalidOrExpiredResult()
     {
         using var cache = new ValidatedTokenCache(10, new FakeTimeProvider(Now));

@@ -3,13 +3,14 @@
 # driven by wrk pinned to another. Every wrk run is bounded by its duration, every other step by `timeout`, and
 # every process this starts is stopped by its PID on exit.
 #
-#   bash bench/load.sh                      # DURATION=10 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 DISTINCT=1000000
+#   bash bench/load.sh     # DURATION=10 WARMUP=10 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 DISTINCT=1000000
 #
 # Needs wrk (installed from Debian's packages if missing), openssl, curl, python3, taskset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10}
+WARMUP=${WARMUP:-10}   # seconds of load before each measured server, so JIT tiering and the GC settle first
 CONNS=${CONNS:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
@@ -109,8 +110,8 @@ for algorithm in HS256 RS256; do
   echo "# $algorithm" >&2
   start_server "$algorithm"
   TOKEN=$(login_token)
-  DURATION=3 measure "warm-up" "$BASE/health/live" >/dev/null
-  DURATION=3 measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
+  DURATION=$WARMUP measure "warm-up" "$BASE/health/live" >/dev/null
+  DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
   measure "$algorithm anonymous GET /health/live" "$BASE/health/live"
   measure "$algorithm GET /me, one token repeated" -H "Authorization: Bearer $TOKEN" "$BASE/me"
   if [ "$algorithm" = HS256 ]; then
@@ -132,7 +133,7 @@ done
 echo "# HS256 with the validated-token cache off" >&2
 start_server HS256 Jwt__ValidationCache__Size=0
 TOKEN=$(login_token)
-DURATION=3 measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
+DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
 measure "HS256 GET /me, one token repeated, cache off" -H "Authorization: Bearer $TOKEN" "$BASE/me"
 TOKENS_FILE="$WORK/tokens.txt" measure "HS256 GET /me, every token new, cache off" -s "$WORK/tokens.lua" "$BASE"
 stop_server
@@ -140,7 +141,7 @@ stop_server
 echo "# RSS over $DISTINCT distinct tokens (HS256, a fresh server)" >&2
 start_server HS256
 TOKEN=$(login_token)
-DURATION=3 measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
+DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
 RSS_START=$(rss_kb)
 taskset -c "$CLIENT_CPU" timeout 900 dotnet "$BENCH" send 10000 "$BASE/me" >&2
 RSS_10K=$(rss_kb)

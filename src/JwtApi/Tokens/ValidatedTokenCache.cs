@@ -55,7 +55,15 @@ public sealed class ValidatedTokenCache : IDisposable
 
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (long)TimeSpan.FromDays(1).TotalSeconds;
 
-    private sealed record Entry(TokenValidationResult Result, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
+    // Only what a hit hands back: not the TokenValidationResult, which keeps its own identity besides the copy.
+    private sealed record Entry(SecurityToken Token, string? Issuer, string? TokenType, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
+
+    // Admission: a token is cached on its second sighting. One that is seen once (a flood of new or forged
+    // tokens, a client that makes one call) costs no insert and no memory. A fixed table of token hashes, the
+    // doorkeeper of TinyLFU: a collision only delays or hastens one admission, and the cache key stays the
+    // whole token, so it can never make a forgery hit.
+    private const int DoorkeeperSlots = 1 << 16;
+    private readonly int[] _seen = new int[DoorkeeperSlots];
 
     /// <summary>
     /// A validation result for a token validated before and not expired since. The identity is a copy: code
@@ -86,10 +94,10 @@ public sealed class ValidatedTokenCache : IDisposable
         result = new TokenValidationResult
         {
             IsValid = true,
-            SecurityToken = entry.Result.SecurityToken,
+            SecurityToken = entry.Token,
             ClaimsIdentity = entry.Identity.Clone(),
-            Issuer = entry.Result.Issuer,
-            TokenType = entry.Result.TokenType,
+            Issuer = entry.Issuer,
+            TokenType = entry.TokenType,
         };
         return true;
     }
@@ -108,8 +116,25 @@ public sealed class ValidatedTokenCache : IDisposable
         {
             return;
         }
+        if (!SeenBefore(token))
+        {
+            return;
+        }
         // a copy: the first request's own identity is as free to change as every later one's
-        Insert(token, new Entry(result, result.ClaimsIdentity.Clone(), validUntil));
+        Insert(token, new Entry(result.SecurityToken, result.Issuer, result.TokenType, result.ClaimsIdentity.Clone(), validUntil));
+    }
+
+    /// <summary>True on the second sighting of <paramref name="token"/> (as far as the doorkeeper remembers).</summary>
+    private bool SeenBefore(string token)
+    {
+        var hash = StringComparer.Ordinal.GetHashCode(token) | 1;   // never 0, the empty slot
+        var slot = (uint)hash % DoorkeeperSlots;
+        if (Volatile.Read(ref _seen[slot]) == hash)
+        {
+            return true;
+        }
+        Volatile.Write(ref _seen[slot], hash);
+        return false;
     }
 
     private void Insert(string token, Entry entry)
@@ -136,6 +161,7 @@ public sealed class ValidatedTokenCache : IDisposable
             _current = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
             _previous = new ConcurrentDictionary<string, Entry>(StringComparer.Ordinal);
             Volatile.Write(ref _currentCount, 0);
+            Array.Clear(_seen);
         }
     }
 

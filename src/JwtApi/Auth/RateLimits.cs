@@ -73,6 +73,10 @@ public static class RateLimits
         return new IPAddress(bytes) + "/64";
     }
 
+    /// <summary>How long a refused lease says to wait (a second if it does not say).</summary>
+    public static TimeSpan RetryAfterOf(RateLimitLease lease) =>
+        lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+
     /// <summary>429 with <c>Retry-After</c> (set on <paramref name="response"/>) in whole seconds, rounded up.</summary>
     public static ProblemHttpResult TooManyRequests(HttpResponse response, TimeSpan retryAfter)
     {
@@ -93,8 +97,7 @@ internal sealed class PerAddressLimitPolicy(IOptions<RateLimitOptions> options, 
 
     public Func<OnRejectedContext, CancellationToken, ValueTask>? OnRejected { get; } = async (context, _) =>
     {
-        var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
-        await RateLimits.TooManyRequests(context.HttpContext.Response, retryAfter).ExecuteAsync(context.HttpContext);
+        await RateLimits.TooManyRequests(context.HttpContext.Response, RateLimits.RetryAfterOf(context.Lease)).ExecuteAsync(context.HttpContext);
     };
 }
 
@@ -119,8 +122,7 @@ public sealed class UsernameThrottle : IDisposable
     {
         // zero permits: asks, spends nothing
         using var lease = _limiter.AttemptAcquire(normalizedUsername, 0);
-        return lease.IsAcquired ? null
-            : lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1);
+        return lease.IsAcquired ? null : RateLimits.RetryAfterOf(lease);
     }
 
     /// <summary>Counts a failed attempt against the username.</summary>

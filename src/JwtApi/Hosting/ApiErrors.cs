@@ -72,8 +72,9 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             return false;
         }
         http.Response.StatusCode = status;
-        if (status == StatusCodes.Status503ServiceUnavailable)
+        if (exception is PasswordHashingBusyException)
         {
+            // a queue drains in about a BCrypt computation: ask for a retry soon
             http.Response.Headers.RetryAfter = "1";
         }
         return await problems.TryWriteAsync(new ProblemDetailsContext

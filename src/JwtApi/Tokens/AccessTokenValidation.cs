@@ -39,6 +39,12 @@ public static class AccessTokenValidation
     /// </summary>
     public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew)
     {
+        // Every token we issue names its id, subject and issue time (RFC 9068 §2.2); endpoints rely on them.
+        if (string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject) ||
+            !token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out _))
+        {
+            return new SecurityTokenMissingClaimsException("The token lacks its jti, sub or iat claim.");
+        }
         // RFC 7515 §4.1.11: a recipient that does not understand an extension crit lists must refuse the token.
         // This service understands none (and issues none), so any crit is refused; IdentityModel ignores crit (it
         // has not even a constant for the name).

@@ -1,3 +1,5 @@
+using System.Net;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Hosting;
@@ -28,6 +30,37 @@ internal sealed class CrossOriginOptionsValidator : IValidateOptions<CrossOrigin
 }
 
 /// <summary>
+/// The reverse proxies (nginx, a load balancer) whose <c>X-Forwarded-For</c> and <c>X-Forwarded-Proto</c> are
+/// believed (<c>ForwardedHeaders</c>). Empty: the headers are ignored and the client is the connection's peer.
+/// </summary>
+public sealed class ProxyOptions
+{
+    public const string Section = "ForwardedHeaders";
+
+    /// <summary>Addresses of the proxies themselves, e.g. <c>10.0.0.5</c> or <c>127.0.0.1</c>.</summary>
+    public string[] KnownProxies { get; init; } = [];
+
+    /// <summary>Networks the proxies live in, in CIDR form, e.g. <c>172.28.0.0/24</c> (a container network).</summary>
+    public string[] KnownNetworks { get; init; } = [];
+
+    public bool Enabled => KnownProxies.Length > 0 || KnownNetworks.Length > 0;
+}
+
+/// <summary>A proxy address that does not parse would silently trust nobody (or the wrong host): say so at start.</summary>
+internal sealed class ProxyOptionsValidator : IValidateOptions<ProxyOptions>
+{
+    public ValidateOptionsResult Validate(string? name, ProxyOptions options)
+    {
+        var errors = options.KnownProxies.Where(p => !IPAddress.TryParse(p, out _))
+            .Select(p => $"ForwardedHeaders:KnownProxies has '{p}': each must be an IP address such as 10.0.0.5.")
+            .Concat(options.KnownNetworks.Where(n => !System.Net.IPNetwork.TryParse(n, out _))
+                .Select(n => $"ForwardedHeaders:KnownNetworks has '{n}': each must be a network in CIDR form such as 172.28.0.0/24."))
+            .ToList();
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>
 /// How responses travel: HTTPS (redirection and HSTS outside Development), CORS for the configured origins
 /// only, and the headers OWASP's REST cheat sheet asks of every API response.
 /// </summary>
@@ -41,6 +74,29 @@ public static class Transport
         {
             hsts.MaxAge = TimeSpan.FromDays(365);
             hsts.IncludeSubDomains = true;
+        });
+        builder.Services.AddOptions<ProxyOptions>().BindConfiguration(ProxyOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<ProxyOptions>, ProxyOptionsValidator>();
+        builder.Services.AddOptions<ForwardedHeadersOptions>().Configure<IOptions<ProxyOptions>>((forwarded, proxies) =>
+        {
+            if (!proxies.Value.Enabled)
+            {
+                return;
+            }
+            // Only the listed proxies are believed, and only their own entry (ForwardLimit 1, the rightmost
+            // address): a client cannot choose its address for throttling and the audit log by sending the header.
+            forwarded.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+            forwarded.ForwardLimit = 1;
+            forwarded.KnownProxies.Clear();
+            forwarded.KnownIPNetworks.Clear();
+            foreach (var proxy in proxies.Value.KnownProxies)
+            {
+                forwarded.KnownProxies.Add(IPAddress.Parse(proxy));
+            }
+            foreach (var network in proxies.Value.KnownNetworks)
+            {
+                forwarded.KnownIPNetworks.Add(System.Net.IPNetwork.Parse(network));
+            }
         });
         builder.Services.AddCors();
         builder.Services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>()
@@ -62,6 +118,8 @@ public static class Transport
 
     public static WebApplication UseTransport(this WebApplication app)
     {
+        // first, so that the HTTPS redirect, throttling and the audit log all see the real client and scheme
+        app.UseForwardedHeaders();
         app.Use((http, next) =>
         {
             // on starting, so that error answers (whose headers the exception handler clears) get them too

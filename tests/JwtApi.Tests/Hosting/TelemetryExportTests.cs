@@ -59,6 +59,8 @@ public sealed class TelemetryExportTests
         var metrics = collector.Received.Where(e => e.Path == metricsPath).ToList();
         var traces = collector.Received.Where(e => e.Path == tracesPath).ToList();
         metrics.Should().Contain(e => e.Holds(Telemetry.Instruments.Logins) && e.Holds(Telemetry.LoginOutcome.Success));
+        // with ASP.NET Core's and the runtime's own
+        metrics.Should().Contain(e => e.Holds("aspnetcore.authentication.authenticate.duration") && e.Holds("dotnet.process.cpu.time"));
         traces.Should().Contain(e => e.Holds(Telemetry.Activities.SignIn) && e.Holds(Telemetry.Activities.PasswordVerify));
         collector.Received.Should().OnlyContain(e => e.Holds(TelemetryOptions.DefaultServiceName) &&
             e.ContentType == (protocol == "grpc" ? "application/grpc" : "application/x-protobuf"));

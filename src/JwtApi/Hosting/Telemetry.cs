@@ -20,7 +20,7 @@ public sealed class Telemetry : IDisposable
 {
     public const string Name = "JwtApi";
 
-    public static readonly string? Version = typeof(Telemetry).Assembly.GetName().Version?.ToString();
+    internal static readonly string? Version = typeof(Telemetry).Assembly.GetName().Version?.ToString();
 
     private readonly Counter<long> _logins;
     private readonly Counter<long> _tokensIssued;

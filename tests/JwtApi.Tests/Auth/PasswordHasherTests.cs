@@ -45,17 +45,10 @@ public sealed class PasswordHasherTests
     [Fact]
     public async Task Answers503WithRetryAfterGivenLoginFloodBeyondTheQueue()
     {
-        using var app = new JwtApiFactory();
-        app.Settings["Passwords:WorkFactor"] = "12";
-        app.Settings["Passwords:MaxConcurrentHashes"] = "1";
-        app.Settings["Passwords:MaxQueuedHashes"] = "0";
+        using var app = LoginFlood.Service();
         var user = await app.RegisterUserAsync();
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
-        {
-            using var client = app.CreateClient();
-            return await client.LoginAsync(user.Username, user.Password);
-        })));
+        var answers = await LoginFlood.SendAsync(app, user);
 
         answers.Should().Contain(r => r.StatusCode == HttpStatusCode.OK);
         var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();

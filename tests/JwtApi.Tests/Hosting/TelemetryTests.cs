@@ -73,18 +73,11 @@ public sealed class TelemetryTests(JwtApiFactory app) : IClassFixture<JwtApiFact
     [Fact]
     public async Task CountsOneBusyLoginForEvery503()
     {
-        using var busy = new JwtApiFactory();
-        busy.Settings["Passwords:WorkFactor"] = "12";
-        busy.Settings["Passwords:MaxConcurrentHashes"] = "1";
-        busy.Settings["Passwords:MaxQueuedHashes"] = "0";
+        using var busy = LoginFlood.Service();
         var user = await busy.RegisterUserAsync();
         using var logins = Collect<long>(busy, Instruments.Logins);
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
-        {
-            using var client = busy.CreateClient();
-            return (await client.LoginAsync(user.Username, user.Password)).StatusCode;
-        })));
+        var answers = (await LoginFlood.SendAsync(busy, user)).Select(r => r.StatusCode).ToList();
 
         var outcomes = Tagged(logins, Tags.LoginOutcome);
         answers.Should().Contain(HttpStatusCode.ServiceUnavailable);

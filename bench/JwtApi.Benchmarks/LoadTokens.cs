@@ -24,7 +24,7 @@ public static class LoadTokens
         var signing = SigningKeys.Hmac(Convert.FromBase64String(key), "hs-");
         var refresh = new RefreshKey(SigningKeys.Hmac(new byte[32], "rt-"));
         var issuer = new TokenIssuer(new SigningKeys(signing, []), new RefreshTokens(refresh, Options.Create(options), TimeProvider.System),
-            Options.Create(options), TimeProvider.System);
+            Options.Create(options), TimeProvider.System, BenchTelemetry.Create());
         string Mint() => issuer.IssueAccessToken(
             new User { Username = "load", NormalizedUsername = "load", PasswordHash = "-", Roles = ["user"] }, TokenIssuer.NewTokenId()).Token;
 

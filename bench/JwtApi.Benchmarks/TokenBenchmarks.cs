@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Security.Cryptography;
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using JwtApi.Hosting;
 using JwtApi.Tokens;
 using JwtApi.Users;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
@@ -38,7 +41,7 @@ public class TokenBenchmarks
             : SigningKeys.TryAsymmetric(Algorithm, KeyGenerator.PrivateKeyPem(Algorithm), "bench", requirePrivate: true, out var key, out _) ? key! : throw new InvalidOperationException();
         var keys = new SigningKeys(_key, []);
         var refreshKey = new RefreshKey(SigningKeys.Hmac(RandomNumberGenerator.GetBytes(32), "rt-"));
-        _issuer = new TokenIssuer(keys, new RefreshTokens(refreshKey, Options.Create(options), TimeProvider.System), Options.Create(options), TimeProvider.System);
+        _issuer = new TokenIssuer(keys, new RefreshTokens(refreshKey, Options.Create(options), TimeProvider.System), Options.Create(options), TimeProvider.System, BenchTelemetry.Create());
         _parameters = AccessTokenValidation.Parameters(options, keys);
         _user = new User { Username = "alice", NormalizedUsername = "alice", PasswordHash = "-", Roles = ["user", "reports:read"] };
         _token = _issuer.IssueAccessToken(_user, TokenIssuer.NewTokenId()).Token;
@@ -69,4 +72,11 @@ public class TokenBenchmarks
         ECDsaSecurityKey ec => ec.ECDsa.VerifyData(_signingInput, _signature, HashAlgorithmName.SHA256),
         _ => throw new NotSupportedException(),
     };
+}
+
+/// <summary>Instruments with no listener, for the token services built here without a host: recording costs nothing.</summary>
+internal static class BenchTelemetry
+{
+    public static Telemetry Create() =>
+        new(new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>());
 }

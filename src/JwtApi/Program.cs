@@ -14,6 +14,7 @@ SelfCheck.ExitCleanlyOnConfigurationError(); // Hosting/SelfCheck.cs: exit code 
 var builder = WebApplication.CreateBuilder(args);
 builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
+builder.AddTelemetry(); // Hosting/TelemetrySetup.cs: metrics and traces; OTLP export when Telemetry:Otlp:Endpoint is set
 builder.AddApiErrors(); // Hosting/ApiErrors.cs
 builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT misconfigurations
 builder.AddStorage();   // Storage/StorageSetup.cs

@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
+using JwtApi.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
@@ -28,9 +30,11 @@ public sealed class PasswordHasher : IDisposable
 
     private readonly ConcurrencyLimiter _limiter;
     private readonly HashingThreads _threads;
+    private readonly Telemetry _telemetry;
 
-    public PasswordHasher(IOptions<PasswordOptions> options)
+    public PasswordHasher(IOptions<PasswordOptions> options, Telemetry telemetry)
     {
+        _telemetry = telemetry;
         _workFactor = options.Value.WorkFactor;
         var concurrency = options.Value.MaxConcurrentHashes ?? Environment.ProcessorCount;
         _threads = new HashingThreads(concurrency);
@@ -42,6 +46,7 @@ public sealed class PasswordHasher : IDisposable
         });
         _dummyHash = new Lazy<string>(() =>
             BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), _workFactor));
+        telemetry.ObservePasswordHashingQueue(() => QueueLength);
     }
 
     public static bool FitsBcrypt(string password) => Encoding.UTF8.GetByteCount(password) <= MaxPasswordBytes;
@@ -52,20 +57,27 @@ public sealed class PasswordHasher : IDisposable
     /// <summary>Turns free right now.</summary>
     public long FreeTurns => _limiter.GetStatistics()?.CurrentAvailablePermits ?? 0;
 
-    public async Task<string> HashAsync(string password, CancellationToken ct)
-    {
-        using var turn = await TurnAsync(ct);
-        return await _threads.RunAsync(() => Hash(password));
-    }
+    public Task<string> HashAsync(string password, CancellationToken ct) =>
+        RunAsync(Telemetry.Activities.PasswordHash, Telemetry.HashingOperation.Hash, () => Hash(password), ct);
 
     /// <summary>
     /// True when <paramref name="password"/> matches <paramref name="hash"/>. A null hash (no such user) is
     /// checked against a dummy hash and always fails, after the same work.
     /// </summary>
-    public async Task<bool> VerifyAsync(string password, string? hash, CancellationToken ct)
+    public Task<bool> VerifyAsync(string password, string? hash, CancellationToken ct) =>
+        RunAsync(Telemetry.Activities.PasswordVerify, Telemetry.HashingOperation.Verify, () => Verify(password, hash), ct);
+
+    /// <summary>Waits for a turn, then runs <paramref name="work"/> on the hashing threads.</summary>
+    private async Task<T> RunAsync<T>(string activityName, string operation, Func<T> work, CancellationToken ct)
     {
+        // the span covers the wait for a turn too; the event marks where the wait ends and BCrypt begins
+        using var activity = _telemetry.StartActivity(activityName);
         using var turn = await TurnAsync(ct);
-        return await _threads.RunAsync(() => Verify(password, hash));
+        activity?.AddEvent(new ActivityEvent("jwtapi.password_hashing.turn"));
+        var started = Stopwatch.GetTimestamp();
+        var result = await _threads.RunAsync(work);
+        _telemetry.PasswordHashed(operation, Stopwatch.GetElapsedTime(started));
+        return result;
     }
 
     private async ValueTask<RateLimitLease> TurnAsync(CancellationToken ct)

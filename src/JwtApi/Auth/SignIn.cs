@@ -15,7 +15,8 @@ public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null
 /// grant). Null means refused; callers answer every refusal alike.
 /// </summary>
 public sealed class SignIn(
-    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit)
+    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit,
+    Telemetry telemetry)
 {
     /// <summary>
     /// A new login (token family); no tokens for an unknown user, a wrong password or a disabled account; a
@@ -23,6 +24,25 @@ public sealed class SignIn(
     /// BCrypt and learns nothing, right password or not).
     /// </summary>
     public async Task<SignInResult> WithPasswordAsync(string username, string password, CancellationToken ct)
+    {
+        using var activity = telemetry.StartActivity(Telemetry.Activities.SignIn);
+        try
+        {
+            var result = await CheckPasswordAsync(username, password, ct);
+            telemetry.LoginEnded(activity,
+                result.Tokens is not null ? Telemetry.LoginOutcome.Success :
+                result.RetryAfter is not null ? Telemetry.LoginOutcome.Throttled :
+                Telemetry.LoginOutcome.InvalidCredentials);
+            return result;
+        }
+        catch (PasswordHashingBusyException)
+        {
+            telemetry.LoginEnded(activity, Telemetry.LoginOutcome.Busy);
+            throw;
+        }
+    }
+
+    private async Task<SignInResult> CheckPasswordAsync(string username, string password, CancellationToken ct)
     {
         var normalized = User.Normalize(username);
         if (throttle.RetryAfter(normalized) is { } wait)
@@ -58,10 +78,12 @@ public sealed class SignIn(
     /// </summary>
     public async Task<TokenPair?> WithRefreshTokenAsync(string refreshToken, CancellationToken ct)
     {
+        using var activity = telemetry.StartActivity(Telemetry.Activities.Refresh);
         var claims = await refreshTokens.ReadAsync(refreshToken);
         if (claims is null)
         {
             audit.RefreshRefused(null, "invalid_refresh_token");
+            telemetry.RefreshEnded(activity, "invalid_refresh_token");
             return null;
         }
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
@@ -80,9 +102,11 @@ public sealed class SignIn(
         if (refusal is not null)
         {
             audit.RefreshRefused(claims.UserId, refusal);
+            telemetry.RefreshEnded(activity, refusal);
             return null;
         }
         audit.RefreshSucceeded(claims.UserId, claims.FamilyId);
+        telemetry.RefreshEnded(activity, Telemetry.RefreshOutcome.Success);
         // roles come from the database, so a role change reaches the next access token
         return tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime);
     }

@@ -34,14 +34,7 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     /// <param name="reason">invalid_refresh_token, user_deleted, user_disabled, token_version_changed or login_revoked.</param>
     public void RefreshRefused(Guid? userId, string reason) => LogRefreshRefused(userId?.ToString() ?? "unknown", reason, ClientAddress, Endpoint);
 
-    public void Revoked(Revocation revocation) => LogRevoked(
-        revocation.Kind switch
-        {
-            RevocationKind.AccessToken => "access_token",
-            RevocationKind.Family => "login",
-            _ => "user_tokens",
-        },
-        revocation.Key, Actor, ClientAddress, Endpoint);
+    public void Revoked(Revocation revocation) => LogRevoked(revocation.Kind.Code(), revocation.Key, Actor, ClientAddress, Endpoint);
 
     /// <param name="reason">The stable reason code of the 401 (token_expired, bad_signature, ...).</param>
     public void TokenRejected(string reason) => LogTokenRejected(reason, ClientAddress, Endpoint);

@@ -36,7 +36,7 @@ public static class BearerEvents
     /// </summary>
     public const int MaxTokenLength = 8192;
 
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys) => new()
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, Telemetry telemetry) => new()
     {
         OnMessageReceived = context =>
         {
@@ -66,7 +66,7 @@ public static class BearerEvents
             }
             return Task.CompletedTask;
         },
-        OnChallenge = context => WriteChallengeAsync(context, keys),
+        OnChallenge = context => WriteChallengeAsync(context, keys, telemetry),
         OnForbidden = WriteForbiddenAsync,
     };
 
@@ -101,7 +101,7 @@ public static class BearerEvents
         _ => new("invalid_token", "The token is invalid."),
     };
 
-    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys)
+    private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys, Telemetry telemetry)
     {
         context.HandleResponse();
         var http = context.HttpContext;
@@ -130,6 +130,7 @@ public static class BearerEvents
         // The reason and where from, never the token or a part of it: a logged token works for whoever reads the
         // log until it expires.
         http.RequestServices.GetRequiredService<AuditLog>().TokenRejected(failure.Reason);
+        telemetry.TokenRejected(failure.Reason);
         http.Response.Headers.WWWAuthenticate =
             $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
         await WriteAsync(http, new ProblemDetails

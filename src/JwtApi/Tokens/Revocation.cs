@@ -35,3 +35,14 @@ public enum RevocationKind
     /// <summary>Every access token of one user older than <see cref="Revocation.MinTokenVersion"/>, by sub.</summary>
     User = 3,
 }
+
+public static class RevocationKinds
+{
+    /// <summary>The kind as the audit log and the metrics name it: <c>access_token</c>, <c>login</c> or <c>user_tokens</c>.</summary>
+    public static string Code(this RevocationKind kind) => kind switch
+    {
+        RevocationKind.AccessToken => "access_token",
+        RevocationKind.Family => "login",
+        _ => "user_tokens",
+    };
+}

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using JwtApi.Hosting;
 using JwtApi.Users;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -13,7 +14,7 @@ public sealed record IssuedToken(string Token, string Id, DateTimeOffset Expires
 public sealed record TokenPair(IssuedToken Access, IssuedToken Refresh, string FamilyId);
 
 /// <summary>Signs access tokens in the RFC 9068 profile, with the refresh token that renews them.</summary>
-public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, IOptions<JwtOptions> options, TimeProvider time)
+public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, IOptions<JwtOptions> options, TimeProvider time, Telemetry telemetry)
 {
     public const string AccessTokenType = "at+jwt";
 
@@ -64,8 +65,15 @@ public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, I
     public TokenPair StartFamily(User user) => IssuePair(user, NewTokenId(), time.GetUtcNow());
 
     /// <summary>A rotation: a new pair in an existing family, whose absolute lifetime still counts from its start.</summary>
-    public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime) =>
-        new(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime), familyId);
+    public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime)
+    {
+        using var activity = telemetry.StartActivity(Telemetry.Activities.TokenIssue);
+        activity?.SetTag(Telemetry.Tags.TokenAlgorithm, keys.Active.Algorithm);
+        var pair = new TokenPair(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime), familyId);
+        telemetry.TokenIssued(Telemetry.TokenKind.Access);
+        telemetry.TokenIssued(Telemetry.TokenKind.Refresh);
+        return pair;
+    }
 
     /// <summary>128 random bits, URL-safe: unguessable and unique without coordination between instances.</summary>
     public static string NewTokenId() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(16));

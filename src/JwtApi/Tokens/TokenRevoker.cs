@@ -9,7 +9,7 @@ namespace JwtApi.Tokens;
 /// Records revocations in the same database transaction as the change that causes them, then adds them to
 /// this instance's <see cref="RevocationList"/> at once. Other instances pick them up within the sync interval.
 /// </summary>
-public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider time, IOptions<JwtOptions> options, AuditLog audit)
+public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider time, IOptions<JwtOptions> options, AuditLog audit, Telemetry telemetry)
 {
     private readonly JwtOptions _options = options.Value;
     private readonly List<Revocation> _staged = [];
@@ -64,12 +64,14 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
     /// <summary>Commits the pending changes and revocations together; only then does the in-memory list learn them.</summary>
     public async Task SaveChangesAsync(CancellationToken ct)
     {
+        using var activity = telemetry.StartActivity(Telemetry.Activities.Revoke);
         db.Revocations.AddRange(_staged);
         await db.SaveChangesAsync(ct);
         foreach (var revocation in _staged)
         {
             list.Add(revocation);
             audit.Revoked(revocation);
+            telemetry.Revoked(revocation.Kind);
         }
         _staged.Clear();
     }

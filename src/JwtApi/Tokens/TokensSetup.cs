@@ -1,3 +1,4 @@
+using JwtApi.Hosting;
 using JwtApi.Storage;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
@@ -37,7 +38,7 @@ public static class TokensSetup
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList, ValidatedTokenCache>((bearer, jwt, keys, revocations, cache) =>
+            .Configure<IOptions<JwtOptions>, SigningKeys, RevocationList, ValidatedTokenCache, Telemetry>((bearer, jwt, keys, revocations, cache, telemetry) =>
             {
                 // Claim names stay as issued (sub, name, role). This is per scheme: the global map's Clear()
                 // no longer affects JsonWebTokenHandler (dotnet/aspnetcore#52615).
@@ -51,7 +52,7 @@ public static class TokensSetup
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations, keys);
+                bearer.Events = BearerEvents.Create(revocations, keys, telemetry);
             });
         return builder;
     }

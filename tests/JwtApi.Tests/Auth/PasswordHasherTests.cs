@@ -9,15 +9,15 @@ namespace JwtApi.Tests.Auth;
 public sealed class PasswordHasherTests
 {
     // made once at cost 12 (about 250 ms to verify), so a verification is still running when the next one comes
-    private static readonly Lazy<string> SlowHash = new(() => BCrypt.Net.BCrypt.HashPassword("slow-password", 12));
+    internal static readonly Lazy<string> SlowHash = new(() => BCrypt.Net.BCrypt.HashPassword("slow-password", 12));
 
-    private static void WaitUntil(Func<bool> condition) =>
+    internal static void WaitUntil(Func<bool> condition) =>
         SpinWait.SpinUntil(condition, TimeSpan.FromSeconds(10)).Should().BeTrue("the hasher should reach that state");
 
     [Fact]
     public async Task QueuesBeyondTheConcurrencyLimitAndRefusesBeyondTheQueue()
     {
-        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions { WorkFactor = 4, MaxConcurrentHashes = 1, MaxQueuedHashes = 1 }));
+        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions { WorkFactor = 4, MaxConcurrentHashes = 1, MaxQueuedHashes = 1 }), TestTelemetry.Create());
         var hash = SlowHash.Value;
 
         var running = Task.Run(() => hasher.VerifyAsync("slow-password", hash, CancellationToken.None));
@@ -37,7 +37,7 @@ public sealed class PasswordHasherTests
     [Fact]
     public void AllowsOneTurnPerCoreByDefault()
     {
-        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions()));
+        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions()), TestTelemetry.Create());
 
         hasher.FreeTurns.Should().Be(Environment.ProcessorCount);
     }
@@ -45,17 +45,10 @@ public sealed class PasswordHasherTests
     [Fact]
     public async Task Answers503WithRetryAfterGivenLoginFloodBeyondTheQueue()
     {
-        using var app = new JwtApiFactory();
-        app.Settings["Passwords:WorkFactor"] = "12";
-        app.Settings["Passwords:MaxConcurrentHashes"] = "1";
-        app.Settings["Passwords:MaxQueuedHashes"] = "0";
+        using var app = LoginFlood.Service();
         var user = await app.RegisterUserAsync();
 
-        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => Task.Run(async () =>
-        {
-            using var client = app.CreateClient();
-            return await client.LoginAsync(user.Username, user.Password);
-        })));
+        var answers = await LoginFlood.SendAsync(app, user);
 
         answers.Should().Contain(r => r.StatusCode == HttpStatusCode.OK);
         var busy = answers.Where(r => r.StatusCode == HttpStatusCode.ServiceUnavailable).ToList();

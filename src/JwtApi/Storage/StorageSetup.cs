@@ -1,3 +1,4 @@
+using JwtApi.Hosting;
 using JwtApi.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
@@ -44,7 +45,8 @@ public static class StorageSetup
         }
 
         builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database");
+        // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
+        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
         return builder;
     }
 

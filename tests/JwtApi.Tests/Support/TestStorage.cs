@@ -59,6 +59,20 @@ public sealed class TestStorage : IDisposable
         };
     }
 
+    /// <summary>Takes the database away from under a running service: the folder (and so the SQLite file) or the PostgreSQL database.</summary>
+    public void MakeUnreachable()
+    {
+        if (_database is null)
+        {
+            SqliteConnection.ClearAllPools();
+            Directory.Delete(DataPath, recursive: true);
+        }
+        else
+        {
+            Drop();
+        }
+    }
+
     public void Dispose()
     {
         if (_database is null)

@@ -50,7 +50,11 @@ public sealed class SignIn(
             audit.LoginFailed(username, "throttled");
             return new SignInResult(null, wait);
         }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct);
+        // No account has a name that registration refuses, so such a name is not looked up: PostgreSQL would
+        // refuse the query itself for a NUL character (a 500 instead of a 401).
+        var user = User.IsValidUsername(username)
+            ? await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct)
+            : null;
 
         // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
         // neither the body nor a stopwatch tells an attacker which accounts exist.

@@ -4,6 +4,9 @@ namespace JwtApi.Hosting;
 
 public static class HostingSetup
 {
+    /// <summary>The health checks <c>/health/ready</c> runs: what an instance needs before it should get traffic.</summary>
+    public const string ReadyTag = "ready";
+
     public static IHostApplicationBuilder AddHosting(this IHostApplicationBuilder builder)
     {
         // snake_case on the wire, as OAuth's own names (access_token, expires_in) already are.
@@ -21,12 +24,16 @@ public static class HostingSetup
 
     /// <summary>
     /// <c>/health</c>: 200 when the database answers, 503 when it does not. <c>/health/live</c>: 200 while the
-    /// process serves requests, checking nothing else (a liveness probe, and the cheapest anonymous endpoint).
+    /// process serves requests, checking nothing else (a liveness probe, and the cheapest anonymous endpoint):
+    /// restarting an instance does not bring a lost database back. <c>/health/ready</c>: the checks tagged
+    /// <see cref="ReadyTag"/> (the database), for a load balancer deciding where to send requests.
     /// </summary>
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health").AllowAnonymous().WithTags("Health");
         app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous().WithTags("Health");
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(ReadyTag) })
+            .AllowAnonymous().WithTags("Health");
         return app;
     }
 }

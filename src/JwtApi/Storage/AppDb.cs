@@ -4,8 +4,16 @@ using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Storage;
 
-public sealed class AppDb(DbContextOptions<AppDb> options) : DbContext(options)
+/// <summary>
+/// The context everything injects. Each provider has a subclass (<see cref="SqliteAppDb"/>,
+/// <see cref="PostgresAppDb"/>) only so that each keeps its own migrations: SQL types differ between them.
+/// </summary>
+public abstract class AppDb : DbContext
 {
+    protected AppDb(DbContextOptions options) : base(options)
+    {
+    }
+
     public DbSet<User> Users => Set<User>();
 
     public DbSet<Revocation> Revocations => Set<Revocation>();

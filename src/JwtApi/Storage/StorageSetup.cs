@@ -1,6 +1,9 @@
+using JwtApi.Hosting;
 using JwtApi.Users;
 using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace JwtApi.Storage;
 
@@ -9,20 +12,41 @@ public static class StorageSetup
     public const string ConnectionStringName = "Users";
 
     /// <summary>
-    /// The one place that picks the database provider. The embedded default is a SQLite file in the data
-    /// folder, so the service runs with nothing else installed.
+    /// The one place that picks the database provider (<c>Database:Provider</c>). The embedded default is a
+    /// SQLite file in the data folder, so the service runs with nothing else installed; PostgreSQL lets several
+    /// instances share one database.
     /// </summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
     {
         var dataDirectory = DataDirectory.From(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(dataDirectory);
 
-        var connectionString = SqliteConnectionString(
-            builder.Configuration.GetConnectionString(ConnectionStringName), dataDirectory, builder.Environment);
-        builder.Services.AddDbContext<AppDb>(options => options.UseSqlite(connectionString));
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section)
+            .Configure<IConfiguration>((options, configuration) =>
+                options.ConnectionString = configuration.GetConnectionString(ConnectionStringName))
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DatabaseOptions>, DatabaseOptionsValidator>();
+
+        // The provider decides which context type is registered, so it is read here; the options are read
+        // (and so validated) only when a context is first made, after the start-up check has reported a bad
+        // provider or a missing connection string. Context options are built once (singleton), not per request.
+        var provider = DatabaseOptions.ParseProvider(builder.Configuration[$"{DatabaseOptions.Section}:Provider"]);
+        if (provider == DatabaseProvider.Postgres)
+        {
+            builder.Services.AddDbContext<AppDb, PostgresAppDb>((services, options) =>
+                options.UseNpgsql(services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString),
+                optionsLifetime: ServiceLifetime.Singleton);
+        }
+        else
+        {
+            builder.Services.AddDbContext<AppDb, SqliteAppDb>((services, options) => options.UseSqlite(SqliteConnectionString(
+                services.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString, dataDirectory, builder.Environment)),
+                optionsLifetime: ServiceLifetime.Singleton);
+        }
 
         builder.Services.AddHostedService<StorageInitializer>();
-        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database");
+        // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
+        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
         return builder;
     }
 
@@ -40,6 +64,79 @@ public static class StorageSetup
     }
 }
 
+public enum DatabaseProvider
+{
+    Sqlite,
+    Postgres,
+}
+
+/// <summary>Which database the users and revocations live in (<c>Database</c>, and <c>ConnectionStrings:Users</c>).</summary>
+public sealed class DatabaseOptions
+{
+    public const string Section = "Database";
+
+    /// <summary><c>Sqlite</c> (the default) or <c>Postgres</c>, in any letter case.</summary>
+    public string? Provider { get; init; }
+
+    /// <summary>From <c>ConnectionStrings:Users</c>: optional for SQLite (a file in the data folder), required for PostgreSQL.</summary>
+    public string? ConnectionString { get; set; }
+
+    /// <summary>The provider named, SQLite when none is; null for a name that is neither.</summary>
+    public static DatabaseProvider? ParseProvider(string? name) => name switch
+    {
+        null or "" => DatabaseProvider.Sqlite,
+        _ when name.Equals(nameof(DatabaseProvider.Sqlite), StringComparison.OrdinalIgnoreCase) => DatabaseProvider.Sqlite,
+        _ when name.Equals(nameof(DatabaseProvider.Postgres), StringComparison.OrdinalIgnoreCase) => DatabaseProvider.Postgres,
+        _ => null,
+    };
+}
+
+/// <summary>A provider that does not exist, or PostgreSQL with nowhere to connect to, stops start-up saying what to set.</summary>
+internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOptions>
+{
+    private const string Key = $"ConnectionStrings:{StorageSetup.ConnectionStringName}";
+
+    public ValidateOptionsResult Validate(string? name, DatabaseOptions options)
+    {
+        switch (DatabaseOptions.ParseProvider(options.Provider))
+        {
+            case null:
+                return ValidateOptionsResult.Fail(
+                    $"Database:Provider is '{options.Provider}': use Sqlite (the default, a file in the data folder) or " +
+                    $"Postgres (with {Key} set to a PostgreSQL connection string).");
+            case DatabaseProvider.Postgres when string.IsNullOrWhiteSpace(options.ConnectionString):
+                return ValidateOptionsResult.Fail(
+                    $"Database:Provider is Postgres but {Key} is not set: set it (environment variable " +
+                    $"ConnectionStrings__{StorageSetup.ConnectionStringName}) to a PostgreSQL connection string such as " +
+                    "'Host=db.example.com;Database=jwtapi;Username=jwtapi;Password=...'.");
+            case DatabaseProvider.Postgres when !Parses(() => new NpgsqlConnectionStringBuilder(options.ConnectionString)):
+                return ValidateOptionsResult.Fail(
+                    $"Database:Provider is Postgres but {Key} is not a PostgreSQL connection string (still the SQLite " +
+                    "'Data Source=...'?): use the form 'Host=db.example.com;Database=jwtapi;Username=jwtapi;Password=...'.");
+            case DatabaseProvider.Sqlite when !Parses(() => new SqliteConnectionStringBuilder(options.ConnectionString)):
+                return ValidateOptionsResult.Fail(
+                    $"{Key} is not a SQLite connection string (Database:Provider is Sqlite, the default): use the form " +
+                    "'Data Source=data/users.db', or set Database:Provider to Postgres for a PostgreSQL connection string.");
+            default:
+                return ValidateOptionsResult.Success;
+        }
+    }
+
+    // The parser's own message is not shown: it may quote the string, password included.
+    private static bool Parses(Action parse)
+    {
+        try
+        {
+            parse();
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+}
+
 /// <summary>Where the service keeps its files: the SQLite database and, in Development, generated keys.</summary>
 public sealed record DataDirectory(string Path)
 {
@@ -53,7 +150,10 @@ public sealed record DataDirectory(string Path)
     }
 }
 
-/// <summary>Applies migrations and creates the bootstrap admin before the server takes requests.</summary>
+/// <summary>
+/// Applies migrations and creates the bootstrap admin before the server takes requests. Instances starting
+/// together on one PostgreSQL database take turns: EF Core holds a migration lock while it migrates.
+/// </summary>
 internal sealed class StorageInitializer(IServiceProvider services) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -73,7 +73,7 @@ public sealed class AdminSeeder(
             await db.SaveChangesAsync(ct);
             logger.LogInformation("Created the bootstrap admin {Username}", seed.AdminUsername);
         }
-        catch (DbUpdateException) when (db.Users.AsNoTracking().Any(u => u.NormalizedUsername == normalized))
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
             // another instance sharing the database created it first
         }

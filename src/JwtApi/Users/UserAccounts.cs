@@ -50,15 +50,12 @@ public static class UserAccounts
         {
             await db.SaveChangesAsync(ct);
         }
-        catch (DbUpdateException)
+        catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
-            // Two requests raced for the same name: the unique index let one win.
+            // Two requests raced for the same name: the unique index let one win. (The name is the only unique
+            // column besides the id, a fresh Guid v7.)
             db.ChangeTracker.Clear();
-            if (await db.Users.AnyAsync(u => u.NormalizedUsername == normalized, ct))
-            {
-                return new(null, null);
-            }
-            throw;
+            return new(null, null);
         }
         return new(user, null);
     }

@@ -71,6 +71,18 @@ public sealed class LoginTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
         bodies[0].Should().Contain("The username or password is incorrect.");
     }
 
+    [Theory]
+    [InlineData("\u0000abc")]     // PostgreSQL refuses NUL in any text it is sent: found by FuzzTests on PostgreSQL
+    [InlineData("alice\n")]
+    [InlineData("ålice")]
+    public async Task Returns401GivenUsernameNoAccountCanHave(string username)
+    {
+        var response = await app.CreateClient().LoginAsync(username, "some-password");
+
+        response.Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        (await WithoutTraceId(response)).Should().Contain("The username or password is incorrect.");
+    }
+
     [Fact]
     public async Task Returns401GivenPasswordExtendedPast72Bytes()
     {

@@ -106,6 +106,7 @@ public sealed class ServerFaultTests(JwtApiFactory app) : IClassFixture<JwtApiFa
         response.Should().HaveStatusCode(HttpStatusCode.InternalServerError);
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
         var text = await response.Content.ReadAsStringAsync();
-        text.Should().NotContain("SqliteException").And.NotContain("no such table").And.NotContain(" at ");
+        // neither SQLite's SqliteException "no such table" nor PostgreSQL's PostgresException "does not exist"
+        text.Should().NotContain("Exception").And.NotContain("no such table").And.NotContain("does not exist").And.NotContain(" at ");
     }
 }

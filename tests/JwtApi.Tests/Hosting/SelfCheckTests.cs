@@ -13,13 +13,19 @@ using Microsoft.Extensions.Logging;
 namespace JwtApi.Tests.Hosting;
 
 /// <summary>The start-up self-check: each misconfiguration stops start-up outside Development or is logged once.</summary>
-public sealed class SelfCheckTests
+public sealed class SelfCheckTests : IDisposable
 {
     private static readonly string Passphrase = Convert.ToBase64String("correct horse battery staple, twice over!"u8.ToArray());
 
-    private static JwtApiFactory Factory(string environment, params (string Key, string? Value)[] settings)
+    // Disposing a factory made by WithWebHostBuilder leaves its parent (and the parent's database) alone.
+    private readonly List<JwtApiFactory> _factories = [];
+
+    public void Dispose() => _factories.ForEach(factory => factory.Dispose());
+
+    private JwtApiFactory Factory(string environment, params (string Key, string? Value)[] settings)
     {
         var factory = new JwtApiFactory { Environment = environment };
+        _factories.Add(factory);
         // Passwords:WorkFactor below 10 is for the Testing environment only
         factory.Settings["Passwords:WorkFactor"] = environment == "Testing" ? "4" : "10";
         foreach (var (key, value) in settings)

@@ -7,8 +7,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace JwtApi.Tests.Support;
 
 /// <summary>
-/// Every row of every table of the service's database, one line per row with every column as stored: two
-/// snapshots are equal only if no stored byte changed (password hashes and token versions included).
+/// Every row of every table of the service's database (SQLite or PostgreSQL), one line per row with every
+/// column as stored: two snapshots are equal only if no stored byte changed (password hashes and token
+/// versions included).
 /// </summary>
 public static class DatabaseSnapshot
 {
@@ -21,7 +22,10 @@ public static class DatabaseSnapshot
         {
             var connection = db.Database.GetDbConnection();
             var rows = new List<string>();
-            foreach (var table in await ReadAsync(connection, "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"))
+            var tables = db.Database.IsNpgsql()
+                ? "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY table_name"
+                : "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+            foreach (var table in await ReadAsync(connection, tables))
             {
                 rows.AddRange((await ReadAsync(connection, $"SELECT * FROM \"{table}\" ORDER BY 1")).Select(row => $"{table}: {row}"));
             }
@@ -41,14 +45,21 @@ public static class DatabaseSnapshot
         var rows = new List<string>();
         while (await reader.ReadAsync())
         {
-            rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => reader.GetValue(i) switch
-            {
-                DBNull => "NULL",
-                byte[] bytes => "0x" + Convert.ToHexString(bytes),
-                IFormattable value => value.ToString(null, CultureInfo.InvariantCulture),
-                var value => value.ToString(),
-            })));
+            rows.Add(string.Join(" | ", Enumerable.Range(0, reader.FieldCount).Select(i => Format(reader.GetValue(i)))));
         }
         return rows;
     }
+
+    /// <summary>Every value in full: PostgreSQL also hands back times (to the microsecond) and arrays (the roles).</summary>
+    private static string Format(object value) => value switch
+    {
+        DBNull => "NULL",
+        byte[] bytes => "0x" + Convert.ToHexString(bytes),
+        string text => text,
+        DateTime time => time.ToString("O", CultureInfo.InvariantCulture),
+        DateTimeOffset time => time.ToString("O", CultureInfo.InvariantCulture),
+        System.Collections.IEnumerable items => "[" + string.Join(", ", items.Cast<object>().Select(Format)) + "]",
+        IFormattable formattable => formattable.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString() ?? "",
+    };
 }

@@ -1,7 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
-using JwtApi.Storage;
 using JwtApi.Tokens;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -25,8 +24,9 @@ public sealed record TokenSet(string Access, string Refresh, int ExpiresIn, int 
 }
 
 /// <summary>
-/// The real service over real HTTP plumbing, with its own SQLite file, a fast BCrypt work factor, test keys,
-/// and a fake clock that starts at the real now (JwtBearer checks exp on the system clock).
+/// The real service over real HTTP plumbing, with its own database (a SQLite file, or a PostgreSQL database under
+/// JWTAPI_TEST_POSTGRES: see <see cref="TestStorage"/>), a fast BCrypt work factor, test keys, and a fake clock
+/// that starts at the real now (JwtBearer checks exp on the system clock).
 /// </summary>
 public class JwtApiFactory : WebApplicationFactory<Program>
 {
@@ -41,16 +41,20 @@ public class JwtApiFactory : WebApplicationFactory<Program>
     private TestUser? _admin;
     private int _userCount;
 
-    private readonly string? _dataPath;
+    private readonly TestStorage? _storage;
+    private readonly Lazy<TestStorage> _ownStorage = new(() => new TestStorage());
 
-    /// <summary>The data folder; a fresh temporary one (deleted on dispose) unless a test shares one between instances.</summary>
-    public string DataPath
+    /// <summary>
+    /// The data folder and database: fresh ones (gone on dispose) unless a test shares one between instances, for
+    /// a restart or two instances on one database.
+    /// </summary>
+    public TestStorage Storage
     {
-        get => _dataPath ?? _ownDataPath.Value;
-        init => _dataPath = value;
+        get => _storage ?? _ownStorage.Value;
+        init => _storage = value;
     }
 
-    private readonly Lazy<string> _ownDataPath = new(() => Directory.CreateTempSubdirectory("jwtapi-test-").FullName);
+    public string DataPath => Storage.DataPath;
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
@@ -80,10 +84,8 @@ public class JwtApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(Environment);
-        var settings = new Dictionary<string, string?>
+        var settings = new Dictionary<string, string?>(Storage.Settings())
         {
-            ["ConnectionStrings:Users"] = $"Data Source={Path.Combine(DataPath, "users.db")}",
-            [DataDirectory.ConfigKey] = DataPath,
             ["Jwt:Algorithm"] = Algorithm,
             ["Jwt:SigningKey"] = Algorithm == SigningAlgorithms.HS256 ? TestKeys.HmacBase64 : null,
             ["Jwt:PrivateKeyPath"] = Algorithm switch
@@ -194,13 +196,9 @@ public class JwtApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && _ownStorage.IsValueCreated)
         {
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-            if (_ownDataPath.IsValueCreated)
-            {
-                try { Directory.Delete(_ownDataPath.Value, recursive: true); } catch (IOException) { }
-            }
+            _ownStorage.Value.Dispose();
         }
     }
 }

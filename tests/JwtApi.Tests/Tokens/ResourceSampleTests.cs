@@ -17,7 +17,7 @@ namespace JwtApi.Tests.Tokens;
 public sealed class ResourceSampleTests : IDisposable
 {
     private readonly int _port = FreePort();
-    private readonly string _data = Directory.CreateTempSubdirectory("jwtapi-sample-").FullName;
+    private readonly TestStorage _storage = new();
     private readonly List<IDisposable> _running = [];
 
     private static int FreePort()
@@ -30,7 +30,7 @@ public sealed class ResourceSampleTests : IDisposable
     /// <summary>JwtApi on the fixed port with the given key set (the same database across restarts).</summary>
     private JwtApiFactory StartJwtApi(params TestSigningKey[] keys)
     {
-        var app = new JwtApiFactory { DataPath = _data };
+        var app = new JwtApiFactory { Storage = _storage };
         app.UseSigningKeys(keys);
         app.UseKestrel(_port);
         app.StartServer();
@@ -66,8 +66,7 @@ public sealed class ResourceSampleTests : IDisposable
         {
             running.Dispose();
         }
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
+        _storage.Dispose();
     }
 
     [Fact]

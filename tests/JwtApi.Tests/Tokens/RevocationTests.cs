@@ -11,15 +11,11 @@ namespace JwtApi.Tests.Tokens;
 /// <summary>The revocation list across restarts and across instances sharing one database.</summary>
 public sealed class RevocationTests : IDisposable
 {
-    private readonly string _data = Directory.CreateTempSubdirectory("jwtapi-revocation-").FullName;
+    private readonly TestStorage _storage = new();
 
-    private JwtApiFactory Instance() => new() { DataPath = _data };
+    private JwtApiFactory Instance() => new() { Storage = _storage };
 
-    public void Dispose()
-    {
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(_data, recursive: true);
-    }
+    public void Dispose() => _storage.Dispose();
 
     [Fact]
     public async Task KeepsRevocationGivenRestart()

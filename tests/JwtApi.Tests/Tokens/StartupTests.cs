@@ -11,11 +11,11 @@ public sealed class StartupTests
     private static JwtApiFactory Factory(string environment, params (string Key, string? Value)[] settings) =>
         Factory(environment, null, settings);
 
-    private static JwtApiFactory Factory(string environment, string? dataPath, params (string Key, string? Value)[] settings)
+    private static JwtApiFactory Factory(string environment, TestStorage? storage, params (string Key, string? Value)[] settings)
     {
-        var factory = dataPath is null
+        var factory = storage is null
             ? new JwtApiFactory { Environment = environment }
-            : new JwtApiFactory { Environment = environment, DataPath = dataPath };
+            : new JwtApiFactory { Environment = environment, Storage = storage };
         factory.Settings["Passwords:WorkFactor"] = "10";
         foreach (var (key, value) in settings)
         {
@@ -194,17 +194,17 @@ public sealed class StartupTests
     [InlineData("RS256", "jwt-signing-key.pem")]
     public async Task GeneratesAndKeepsKeyGivenNoKeyInDevelopment(string algorithm, string file)
     {
-        var data = Directory.CreateTempSubdirectory("jwtapi-dev-").FullName;
+        using var storage = new TestStorage();
         (string, string?)[] settings =
             [("Jwt:Algorithm", algorithm), ("Jwt:SigningKey", null), ("Jwt:PrivateKeyPath", null), ("Jwt:RefreshSigningKey", null)];
         TokenSet tokens;
-        using (var first = Factory("Development", data, settings))
+        using (var first = Factory("Development", storage, settings))
         {
             await first.CreateClient().PostAsJsonAsync("/register", new { username = "devuser", password = "correct horse battery" });
             tokens = await first.LoginPairAsync(new TestUser(Guid.Empty, "devuser", "correct horse battery"));
         }
 
-        foreach (var keyFile in new[] { Path.Combine(data, file), Path.Combine(data, "jwt-refresh-key.hs256") })
+        foreach (var keyFile in new[] { Path.Combine(storage.DataPath, file), Path.Combine(storage.DataPath, "jwt-refresh-key.hs256") })
         {
             File.Exists(keyFile).Should().BeTrue();
             if (!OperatingSystem.IsWindows())
@@ -212,7 +212,7 @@ public sealed class StartupTests
                 File.GetUnixFileMode(keyFile).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
             }
         }
-        using var second = Factory("Development", data, settings);
+        using var second = Factory("Development", storage, settings);
         // a restart keeps issued tokens valid
         (await second.ClientWithToken(tokens.Access).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
         (await second.RefreshAsync(tokens.Refresh)).Should().HaveStatusCode(HttpStatusCode.OK);

@@ -3,22 +3,51 @@ using System;
 using JwtApi.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 #nullable disable
 
-namespace JwtApi.Storage.Migrations
+namespace JwtApi.Storage.Migrations.Sqlite
 {
-    [DbContext(typeof(AppDb))]
-    [Migration("20261123101435_Initial")]
-    partial class Initial
+    [DbContext(typeof(SqliteAppDb))]
+    partial class SqliteAppDbModelSnapshot : ModelSnapshot
     {
-        /// <inheritdoc />
-        protected override void BuildTargetModel(ModelBuilder modelBuilder)
+        protected override void BuildModel(ModelBuilder modelBuilder)
         {
 #pragma warning disable 612, 618
             modelBuilder.HasAnnotation("ProductVersion", "10.0.14");
+
+            modelBuilder.Entity("JwtApi.Tokens.Revocation", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("ExpiresAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Key")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("Kind")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("MinTokenVersion")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<long>("RevokedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("Kind", "Key");
+
+                    b.ToTable("revocations", (string)null);
+                });
 
             modelBuilder.Entity("JwtApi.Users.User", b =>
                 {

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace JwtApi.Storage.Migrations
+namespace JwtApi.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Revocations : Migration

@@ -3,7 +3,7 @@ using Microsoft.EntityFrameworkCore.Migrations;
 
 #nullable disable
 
-namespace JwtApi.Storage.Migrations
+namespace JwtApi.Storage.Migrations.Sqlite
 {
     /// <inheritdoc />
     public partial class Initial : Migration

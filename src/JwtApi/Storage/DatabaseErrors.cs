@@ -1,0 +1,21 @@
+using Microsoft.Data.Sqlite;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace JwtApi.Storage;
+
+/// <summary>
+/// Recognises a failed write by the provider's error code, never by its message (messages change between
+/// versions and are translated). Conflicts EF Core detects itself (a concurrency token that no longer
+/// matches) arrive as <see cref="DbUpdateConcurrencyException"/> on every provider and need nothing here.
+/// </summary>
+public static class DatabaseErrors
+{
+    /// <summary>A unique index (or primary key) refused the row: another writer got there first.</summary>
+    public static bool IsUniqueViolation(DbUpdateException exception) => exception.InnerException switch
+    {
+        SqliteException sqlite => sqlite.SqliteExtendedErrorCode is SQLitePCL.raw.SQLITE_CONSTRAINT_UNIQUE or SQLitePCL.raw.SQLITE_CONSTRAINT_PRIMARYKEY,
+        PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
+        _ => false,
+    };
+}

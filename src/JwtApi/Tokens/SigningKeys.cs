@@ -8,7 +8,9 @@ namespace JwtApi.Tokens;
 /// <summary>A key bound to exactly one algorithm, so it can never be used with another (RFC 8725 §3.1).</summary>
 public sealed record SigningKey(string KeyId, string Algorithm, SecurityKey Key)
 {
-    public SigningCredentials Credentials { get; } = new(Key, Algorithm);
+    // Built from Key on each read, never stored: a stored copy survives a `with { Key = … }` and would go on
+    // signing with the old key and kid, which no validator then knows.
+    public SigningCredentials Credentials => new(Key, Algorithm);
 
     /// <summary>RS256 and ES256 keys have a public half that may be published; an HS256 secret never.</summary>
     public bool IsAsymmetric => Key is AsymmetricSecurityKey;

@@ -6,6 +6,30 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Tests.Tokens;
 
+/// <summary>An active key with a configured KeyId signs under that kid, and its tokens are accepted.</summary>
+public sealed class NamedActiveKeyTests
+{
+    public static TheoryData<TestSigningKey> Keys => new()
+    {
+        new("HS256", Active: true, KeyId: "2026-11-hs", Secret: TestKeys.HmacBase64),
+        new("RS256", Active: true, KeyId: "2026-11-rs", PemPath: TestKeys.RsaPemPath),
+        new("ES256", Active: true, KeyId: "2026-11-es", PemPath: TestKeys.EcPemPath),
+    };
+
+    [Theory]
+    [MemberData(nameof(Keys))]
+    public async Task SignsUnderTheConfiguredKeyIdAndAcceptsItsTokens(TestSigningKey key)
+    {
+        using var app = new JwtApiFactory();
+        app.UseSigningKeys(key);
+
+        var token = await app.LoginAsync(await app.CreateUserAsync());
+
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Kid.Should().Be(key.KeyId);
+        (await app.ClientWithToken(token).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+}
+
 /// <summary>A set of three keys: a new RSA key signs; an old RSA key (public half only) and an HMAC key validate.</summary>
 public sealed class KeySetTests(KeySetTests.Factory app) : IClassFixture<KeySetTests.Factory>
 {

@@ -1,4 +1,5 @@
 using JwtApi.Auth;
+using JwtApi.Storage;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Diagnostics;
@@ -65,6 +66,10 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
             // Two admins changed the same user at once; the second should re-read and retry.
             DbUpdateConcurrencyException =>
                 (409, "Conflict", "The user was changed by another request at the same time; read it again and retry."),
+            // PostgreSQL down or restarting, SQLite locked: only the endpoints that read the database fail, and
+            // a balancer or client should come back, not report a bug. Requests with a valid token still work.
+            _ when DatabaseErrors.IsUnavailable(exception) =>
+                (503, "Database unavailable", "The user database cannot be reached right now; try again shortly (see Retry-After)."),
             _ => (0, "", ""),
         };
         if (status == 0)
@@ -76,6 +81,10 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         {
             // a queue drains in about a BCrypt computation: ask for a retry soon
             http.Response.Headers.RetryAfter = "1";
+        }
+        else if (DatabaseErrors.IsUnavailable(exception))
+        {
+            http.Response.Headers.RetryAfter = "5";
         }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

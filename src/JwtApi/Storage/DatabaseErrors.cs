@@ -18,4 +18,22 @@ public static class DatabaseErrors
         PostgresException postgres => postgres.SqlState == PostgresErrorCodes.UniqueViolation,
         _ => false,
     };
+
+    /// <summary>
+    /// The database cannot serve right now (unreachable, shutting down, too many connections, busy): the
+    /// provider marks such errors transient (Npgsql: connection failures, shutdown, too many connections). A client should retry later; it is not a bug in the request or here.
+    /// </summary>
+    public static bool IsUnavailable(Exception exception)
+    {
+        for (var e = exception; e is not null; e = e.InnerException)
+        {
+            // Microsoft.Data.Sqlite is built for netstandard2.0 and never sets IsTransient: busy and locked are its transients
+            if (e is System.Data.Common.DbException { IsTransient: true } or
+                SqliteException { SqliteErrorCode: SQLitePCL.raw.SQLITE_BUSY or SQLitePCL.raw.SQLITE_LOCKED })
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -24,4 +24,7 @@ ENV ASPNETCORE_ENVIRONMENT=Production \
     Storage__DataDirectory=/app/data
 EXPOSE 8080
 VOLUME ["/app/data"]
+# Ready = serving and the database answers. The probe is the service's own `health` command: the runtime
+# image has no curl, and adding one would hand it to an intruder too.
+HEALTHCHECK --interval=10s --timeout=6s --start-period=30s --retries=3 CMD ["dotnet", "JwtApi.dll", "health"]
 ENTRYPOINT ["dotnet", "JwtApi.dll"]

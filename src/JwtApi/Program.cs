@@ -8,6 +8,10 @@ if (KeyCommand.Matches(args))
 {
     return KeyCommand.Run(args, Console.Out, Console.Error);   // Tokens/KeyCommand.cs: keys generate --alg ...
 }
+if (HealthProbe.Matches(args))
+{
+    return await HealthProbe.RunAsync(args, Console.Out, Console.Error); // Hosting/HealthProbe.cs: the container's HEALTHCHECK
+}
 
 SelfCheck.ExitCleanlyOnConfigurationError(); // Hosting/SelfCheck.cs: exit code 1 and one line, not an abort
 

@@ -16,9 +16,7 @@ public sealed class RequestLimitsTests : IDisposable
 
     public RequestLimitsTests()
     {
-        _server = _app.WithWebHostBuilder(web => web.UseSetting("urls", "http://127.0.0.1:0"));
-        _server.UseKestrel();
-        _server.StartServer();
+        _server = _app.StartOnKestrel();
     }
 
     public void Dispose()

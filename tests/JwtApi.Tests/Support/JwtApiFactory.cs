@@ -193,6 +193,15 @@ public class JwtApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>This service on real Kestrel at a free loopback port, for what TestServer does not do (body limits, real sockets).</summary>
+    public WebApplicationFactory<Program> StartOnKestrel()
+    {
+        var server = WithWebHostBuilder(web => web.UseSetting("urls", "http://127.0.0.1:0"));
+        server.UseKestrel();
+        server.StartServer();
+        return server;
+    }
+
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);

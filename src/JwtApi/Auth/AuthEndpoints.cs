@@ -118,7 +118,7 @@ public static class AuthEndpoints
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
         RefreshRequest? body, SignIn signIn, RefreshCookie cookie, HttpRequest request, HttpResponse response,
-        AuditLog audit, CancellationToken ct)
+        AuditLog audit, Telemetry telemetry, CancellationToken ct)
     {
         // A token in the body wins: bearer clients (curl, mobile) work as they always did, cookie or not.
         var fromCookie = string.IsNullOrEmpty(body?.RefreshToken) ? cookie.Read(request) : null;
@@ -133,6 +133,7 @@ public static class AuthEndpoints
         if (fromCookie is not null && cookie.CsrfRefusal(request) is { } csrf)
         {
             audit.RefreshRefused(null, csrf);
+            telemetry.RefreshEnded(null, csrf);
             return Problems.CsrfRefused(csrf);
         }
         if (await signIn.WithRefreshTokenAsync(token, ct) is not { } pair)

@@ -1,6 +1,9 @@
 using System.Net;
+using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using JwtApi.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Net.Http.Headers;
 
 namespace JwtApi.Tests.Auth;
@@ -123,6 +126,7 @@ public sealed class RefreshCookieTests
         var client = Client(app);
         var cookie = RefreshCookieOf(await LoginWithCookieAsync(client, await app.CreateUserAsync())).Value.ToString();
         var before = await DatabaseSnapshot.TakeAsync(app.Services);
+        using var refreshes = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), "JwtApi", "jwtapi.refreshes");
 
         var response = await client.SendAsync(RefreshByCookie(cookie, csrf, origin));
 
@@ -131,6 +135,7 @@ public sealed class RefreshCookieTests
         (await response.JsonAsync()).GetProperty("reason").GetString().Should().Be(reason);
         response.Headers.Contains("Set-Cookie").Should().BeFalse();
         (await DatabaseSnapshot.TakeAsync(app.Services)).Should().Equal(before);
+        refreshes.GetMeasurementSnapshot().Select(m => m.Tags["jwtapi.refresh.outcome"]).Should().Equal(reason);
         // the cookie was not used up: the real page still refreshes with it
         (await client.SendAsync(RefreshByCookie(cookie))).Should().HaveStatusCode(HttpStatusCode.OK);
     }

@@ -31,6 +31,7 @@ builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs
 var app = builder.Build();
 app.UseApiErrors();
 app.UseTransport();     // Hosting/Transport.cs: security headers, HTTPS and HSTS, CORS
+app.UseDemo();          // Hosting/Demo.cs: the demo SPA at /demo/ (wwwroot/demo), with its own CSP
 app.UseRateLimiter();
 app.UseAuthentication();
 app.UseAuthorization();

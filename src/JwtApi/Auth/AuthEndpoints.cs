@@ -1,5 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
+using System.Text.Json.Serialization;
 using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
@@ -14,9 +15,11 @@ namespace JwtApi.Auth;
 /// <summary>Credentials for <c>POST /login</c>.</summary>
 /// <param name="Username">Case-insensitive.</param>
 /// <param name="Password">The account's password.</param>
+/// <param name="RefreshCookie">Browsers: true puts the refresh token in an HttpOnly cookie for /refresh instead of the body.</param>
 public sealed record LoginRequest(
     [property: Required, MaxLength(256), Display(Name = "username")] string Username,
-    [property: Required, MaxLength(1024), Display(Name = "password")] string Password);
+    [property: Required, MaxLength(1024), Display(Name = "password")] string Password,
+    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);
 
 /// <summary>A new account for <c>POST /register</c>.</summary>
 /// <param name="Username">3-64 letters, digits, '.', '_' or '-'; unique regardless of case.</param>
@@ -28,7 +31,8 @@ public sealed record RegisterRequest(
     [property: Required, MaxLength(1024), Display(Name = "password")] string Password);
 
 /// <summary>A refresh token to exchange at <c>POST /refresh</c>.</summary>
-public sealed record RefreshRequest([property: Required, MaxLength(8192), Display(Name = "refresh_token")] string RefreshToken);
+/// <param name="RefreshToken">Required, unless the browser sends the refresh cookie (then omit the body).</param>
+public sealed record RefreshRequest([property: MaxLength(8192), Display(Name = "refresh_token")] string? RefreshToken);
 
 /// <summary>Optional body of <c>POST /logout</c>.</summary>
 /// <param name="RefreshToken">The refresh token of this device: its whole family is revoked.</param>
@@ -38,13 +42,16 @@ public sealed record LogoutRequest([property: MaxLength(8192), Display(Name = "r
 /// <param name="AccessToken">The signed JWT to send as 'Authorization: Bearer &lt;token&gt;'.</param>
 /// <param name="TokenType">Always "Bearer".</param>
 /// <param name="ExpiresIn">Seconds until the access token expires.</param>
-/// <param name="RefreshToken">Exchange it at POST /refresh for a new pair before it expires. Keep it secret.</param>
+/// <param name="RefreshToken">Exchange it at POST /refresh for a new pair before it expires. Keep it secret. Absent in cookie mode.</param>
 /// <param name="RefreshTokenExpiresIn">Seconds until the refresh token expires (unused for this long, the login ends).</param>
-public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshTokenExpiresIn)
+public sealed record TokenResponse(
+    string AccessToken, string TokenType, int ExpiresIn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken,
+    int RefreshTokenExpiresIn)
 {
-    public static TokenResponse From(TokenPair pair) => new(
+    public static TokenResponse From(TokenPair pair, bool refreshInCookie = false) => new(
         pair.Access.Token, "Bearer", (int)pair.Access.Lifetime.TotalSeconds,
-        pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds);
+        refreshInCookie ? null : pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds);
 }
 
 public static class AuthEndpoints
@@ -67,8 +74,9 @@ public static class AuthEndpoints
             .WithSummary("Exchange a username and password for a short-lived access token and a refresh token.")
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
         auth.MapPost("/refresh", Refresh).WithName(nameof(Refresh))
-            .WithSummary("Exchange a refresh token for a new access token and a new refresh token (rotation).")
-            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized);
+            .WithSummary("Exchange a refresh token (body, or the browser's refresh cookie with X-JwtApi-CSRF) for a new access token and a new refresh token (rotation).")
+            .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         auth.MapTokenEndpoint();
 
         var session = app.MapGroup("/logout").WithTags("Auth").RequireAuthorization().WithMetadata(MaxBody)
@@ -94,7 +102,7 @@ public static class AuthEndpoints
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
-        LoginRequest body, SignIn signIn, HttpResponse response, CancellationToken ct)
+        LoginRequest body, SignIn signIn, RefreshCookie cookie, HttpResponse response, CancellationToken ct)
     {
         var result = await signIn.WithPasswordAsync(body.Username, body.Password, ct);
         if (result.RetryAfter is { } wait)
@@ -105,23 +113,48 @@ public static class AuthEndpoints
         {
             return Problems.InvalidCredentials();
         }
-        TokenResponses.NoStore(response);
-        return TypedResults.Ok(TokenResponse.From(pair));
+        return TokenResponses.Ok(response, pair, cookie, cookie.Wanted(body.RefreshCookie));
     }
 
-    static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Refresh(
-        RefreshRequest body, SignIn signIn, HttpResponse response, CancellationToken ct)
+    static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
+        RefreshRequest? body, SignIn signIn, RefreshCookie cookie, HttpRequest request, HttpResponse response,
+        AuditLog audit, Telemetry telemetry, CancellationToken ct)
     {
-        if (await signIn.WithRefreshTokenAsync(body.RefreshToken, ct) is not { } pair)
+        // A token in the body wins: bearer clients (curl, mobile) work as they always did, cookie or not.
+        var fromCookie = string.IsNullOrEmpty(body?.RefreshToken) ? cookie.Read(request) : null;
+        var token = body?.RefreshToken is { Length: > 0 } given ? given : fromCookie;
+        if (token is null)
         {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["refresh_token"] = ["The refresh_token field is required."],
+            });
+        }
+        if (fromCookie is not null && cookie.CsrfRefusal(request) is { } csrf)
+        {
+            audit.RefreshRefused(null, csrf);
+            telemetry.RefreshEnded(null, csrf);
+            return Problems.CsrfRefused(csrf);
+        }
+        if (await signIn.WithRefreshTokenAsync(token, ct) is not { } pair)
+        {
+            if (fromCookie is not null)
+            {
+                cookie.Clear(response);   // dead: the page should stop sending it and sign in again
+            }
             return Problems.InvalidRefreshToken();
         }
-        TokenResponses.NoStore(response);
-        return TypedResults.Ok(TokenResponse.From(pair));
+        return TokenResponses.Ok(response, pair, cookie, fromCookie is not null || cookie.Wanted(false));
     }
 
+    /// <remarks>
+    /// The refresh cookie never comes here (its path is /refresh), and need not: the access token's sid names the
+    /// login, whose every refresh token dies with it. A bearer header is not sent by a browser on its own, so a
+    /// cross-site page cannot log a user out either. In cookie mode the answer also clears the cookie.
+    /// </remarks>
     static async Task<Results<NoContent, ValidationProblem>> Logout(
-        LogoutRequest? body, ClaimsPrincipal caller, RefreshTokens refreshTokens, TokenRevoker revoker, CancellationToken ct)
+        LogoutRequest? body, ClaimsPrincipal caller, RefreshTokens refreshTokens, TokenRevoker revoker,
+        RefreshCookie cookie, HttpResponse response, CancellationToken ct)
     {
         var access = AccessTokenClaims.Of(caller);
         string? otherFamily = null;
@@ -144,6 +177,10 @@ public static class AuthEndpoints
             revoker.Family(family);
         }
         await revoker.SaveChangesAsync(ct);
+        if (cookie.Mode != RefreshCookieMode.Off)
+        {
+            cookie.Clear(response);
+        }
         return TypedResults.NoContent();
     }
 
@@ -162,6 +199,17 @@ public static class AuthEndpoints
 
 internal static class TokenResponses
 {
+    /// <summary>A token response: the refresh token in the body, or in the cookie and not in the body.</summary>
+    public static Ok<TokenResponse> Ok(HttpResponse response, TokenPair pair, RefreshCookie cookie, bool inCookie)
+    {
+        NoStore(response);
+        if (inCookie)
+        {
+            cookie.Set(response, pair.Refresh);
+        }
+        return TypedResults.Ok(TokenResponse.From(pair, inCookie));
+    }
+
     /// <summary>RFC 6749 §5.1: token responses must not be cached by browsers or proxies.</summary>
     public static void NoStore(HttpResponse response)
     {

@@ -13,6 +13,8 @@ public static class AuthSetup
             .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<PasswordOptions>, PasswordOptionsValidator>();
         services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section);
+        services.AddOptions<RefreshCookieOptions>().BindConfiguration(RefreshCookieOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<RefreshCookie>();
         services.AddOptions<SeedOptions>().BindConfiguration(SeedOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SeedOptions>, SeedOptionsValidator>();
 

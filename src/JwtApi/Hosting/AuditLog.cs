@@ -31,7 +31,8 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     public void RefreshSucceeded(Guid userId, string familyId) => LogRefreshSucceeded(userId, familyId, ClientAddress, Endpoint);
 
     /// <param name="userId">The refresh token's subject, when it was ours to read.</param>
-    /// <param name="reason">invalid_refresh_token, user_deleted, user_disabled, token_version_changed or login_revoked.</param>
+    /// <param name="reason">invalid_refresh_token, user_deleted, user_disabled, token_version_changed, login_revoked,
+    /// or for a refresh by cookie csrf_header_missing or origin_not_allowed.</param>
     public void RefreshRefused(Guid? userId, string reason) => LogRefreshRefused(userId?.ToString() ?? "unknown", reason, ClientAddress, Endpoint);
 
     public void Revoked(Revocation revocation) => LogRevoked(revocation.Kind.Code(), revocation.Key, Actor, ClientAddress, Endpoint);

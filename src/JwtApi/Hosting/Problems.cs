@@ -17,6 +17,15 @@ public static class Problems
         title: "Invalid refresh token",
         detail: "The refresh token is invalid, expired or revoked. Log in again.");
 
+    /// <summary>A refresh by cookie without proof that a page allowed to ask sent it (see RefreshCookie).</summary>
+    public static ProblemHttpResult CsrfRefused(string reason) => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden,
+        title: "Cross-site request refused",
+        detail: reason == "origin_not_allowed"
+            ? "A refresh by cookie is accepted only from this service's own pages and Cors:AllowedOrigins."
+            : "A refresh by cookie needs the header 'X-JwtApi-CSRF: 1' (a page of another site cannot send it).",
+        extensions: new Dictionary<string, object?> { ["reason"] = reason });
+
     public static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,
         title: "Username taken",

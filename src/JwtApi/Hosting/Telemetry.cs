@@ -110,7 +110,8 @@ public sealed class Telemetry : IDisposable
 
     /// <summary>
     /// Values of <see cref="Tags.RefreshOutcome"/>: <see cref="Success"/>, or the refusal reason the audit log
-    /// records (invalid_refresh_token, user_deleted, user_disabled, token_version_changed, login_revoked). Past
+    /// records (invalid_refresh_token, user_deleted, user_disabled, token_version_changed, login_revoked, and for a
+    /// refresh by cookie csrf_header_missing, origin_not_allowed). Past
     /// invalid_refresh_token they concern a token JwtApi signed, so they tell a dashboard reader nothing about
     /// which accounts exist.
     /// </summary>

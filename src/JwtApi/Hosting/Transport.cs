@@ -104,11 +104,14 @@ public static class Transport
             {
                 if (crossOrigin.Value.AllowedOrigins is { Length: > 0 } origins)
                 {
-                    // Bearer tokens travel in a header, not a cookie: no credentials needed. The client may read
-                    // why it was refused (WWW-Authenticate) and when to come back (Retry-After).
+                    // Credentials (the refresh cookie) for these origins only: the framework never pairs them with
+                    // a wildcard. The CSRF header is allowed here and nowhere else, so only these origins' scripts
+                    // can send a refresh by cookie. The client may read why it was refused (WWW-Authenticate) and
+                    // when to come back (Retry-After).
                     policy.WithOrigins(origins)
+                        .AllowCredentials()
                         .WithMethods("GET", "POST", "PUT", "DELETE")
-                        .WithHeaders("Authorization", "Content-Type")
+                        .WithHeaders("Authorization", "Content-Type", JwtApi.Auth.RefreshCookie.CsrfHeader)
                         .WithExposedHeaders("WWW-Authenticate", "Retry-After", "Location")
                         .SetPreflightMaxAge(TimeSpan.FromMinutes(10));
                 }
@@ -129,7 +132,11 @@ public static class Transport
                 headers.XContentTypeOptions = "nosniff";
                 // an API is never a frame of another page (clickjacking), and sends no referrer onwards
                 headers.XFrameOptions = "DENY";
-                headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+                // a page of ours (the demo) sets a fuller policy of its own
+                if (string.IsNullOrEmpty(headers.ContentSecurityPolicy))
+                {
+                    headers.ContentSecurityPolicy = "frame-ancestors 'none'";
+                }
                 headers["Referrer-Policy"] = "no-referrer";
                 return Task.CompletedTask;
             }, http.Response);

@@ -39,6 +39,8 @@ public sealed record SetRolesRequest(List<string>? Roles);
 /// <summary>A password change for the caller.</summary>
 /// <param name="CurrentPassword">The password in use now.</param>
 /// <param name="NewPassword">8-128 characters and at most 72 bytes in UTF-8.</param>
+/// <param name="RefreshCookie">Browsers: true puts the new login's refresh token in the refresh cookie, as at /login.</param>
 public sealed record ChangePasswordRequest(
     [property: Required, MaxLength(1024), Display(Name = "current_password")] string CurrentPassword,
-    [property: Required, MaxLength(1024), Display(Name = "new_password")] string NewPassword);
+    [property: Required, MaxLength(1024), Display(Name = "new_password")] string NewPassword,
+    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);

@@ -59,7 +59,7 @@ public static class UsersEndpoints
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest body, ClaimsPrincipal caller, AppDb db, PasswordHasher hasher, PasswordPolicy policy,
-        TokenRevoker revoker, TokenIssuer tokens, HttpContext http, CancellationToken ct)
+        TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http, CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
         var user = Guid.TryParse(token.UserId, out var id) ? await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) : null;
@@ -84,8 +84,7 @@ public static class UsersEndpoints
         revoker.EndAllTokensOf(user);
         revoker.AccessToken(token.TokenId, token.ExpiresAt);
         await revoker.SaveChangesAsync(ct);
-        TokenResponses.NoStore(http.Response);
-        return TypedResults.Ok(TokenResponse.From(tokens.StartFamily(user)));
+        return TokenResponses.Ok(http.Response, tokens.StartFamily(user), cookie, cookie.Wanted(body.RefreshCookie));
     }
 
     static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(

@@ -6,16 +6,20 @@ using OpenQA.Selenium.Support.UI;
 
 namespace JwtApi.Tests.Browser;
 
-/// <summary>The browser tests run one after another: each class has its own Chromium, never two at once.</summary>
+/// <summary>
+/// The browser tests run one after another, sharing one Chromium and one service: starting them is most of the
+/// cost (seconds each on two cores), a test is about one. Each test begins with <see cref="BrowserFixture.Reset"/>
+/// and signs in a user of its own.
+/// </summary>
 [CollectionDefinition(Name)]
-public sealed class BrowserCollection
+public sealed class BrowserCollection : ICollectionFixture<BrowserFixture>
 {
     public const string Name = "Browser";
 }
 
 /// <summary>
-/// One headless Chromium and one service on real Kestrel (Development, as a developer runs it) for a test class.
-/// Both start on first use, so a class whose tests are all skipped starts neither.
+/// One headless Chromium and one service on real Kestrel (Development, as a developer runs it) for the browser
+/// tests. Both start on first use, so when every browser test is skipped neither starts.
 /// </summary>
 public sealed class BrowserFixture : IDisposable
 {
@@ -60,6 +64,8 @@ public sealed class BrowserFixture : IDisposable
     /// <summary>A clean browser for the next test: no cookies left by an earlier one, no page.</summary>
     public void Reset()
     {
+        // the first time, Chromium and the service start side by side: one is another process, the other this one
+        Parallel.Invoke(() => _ = Driver, () => _ = Server);
         Driver.Navigate().GoToUrl("about:blank");
         Driver.ExecuteCdpCommand("Network.clearBrowserCookies", []);
     }

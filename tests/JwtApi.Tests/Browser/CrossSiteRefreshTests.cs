@@ -3,6 +3,7 @@ using JwtApi.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
 
 namespace JwtApi.Tests.Browser;
 
@@ -11,7 +12,7 @@ namespace JwtApi.Tests.Browser;
 /// make the browser refresh, by script and by form, and get no token; the service counts no successful refresh.
 /// </summary>
 [Collection(BrowserCollection.Name)]
-public sealed class CrossSiteRefreshTests : IClassFixture<BrowserFixture>, IAsyncLifetime
+public sealed class CrossSiteRefreshTests : IAsyncLifetime
 {
     /// <summary>Another site than the API's <c>localhost</c>.</summary>
     private const string OtherSite = "127.0.0.1";
@@ -46,7 +47,7 @@ public sealed class CrossSiteRefreshTests : IClassFixture<BrowserFixture>, IAsyn
         await _attacker.DisposeAsync();
     }
 
-    private IWebDriver Driver => _browser.Driver;
+    private ChromeDriver Driver => _browser.Driver;
 
     private string Text(string id) => Driver.FindElement(By.Id(id)).Text;
 

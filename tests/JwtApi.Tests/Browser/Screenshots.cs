@@ -1,4 +1,4 @@
-using OpenQA.Selenium;
+using OpenQA.Selenium.Chromium;
 
 namespace JwtApi.Tests.Browser;
 
@@ -14,10 +14,22 @@ public static class Screenshots
         ? Path.GetFullPath(folder)
         : Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
 
-    public static void Save(IWebDriver driver, string name)
+    /// <summary>The whole page, not only the window: DevTools' capture, clipped to the page's size.</summary>
+    public static void Save(ChromiumDriver driver, string name)
     {
+        var layout = (Dictionary<string, object>)driver.ExecuteCdpCommand("Page.getLayoutMetrics", [])!;
+        var size = (Dictionary<string, object>)layout["cssContentSize"];
+        var shot = (Dictionary<string, object>)driver.ExecuteCdpCommand("Page.captureScreenshot", new()
+        {
+            ["format"] = "png",
+            ["captureBeyondViewport"] = true,
+            ["clip"] = new Dictionary<string, object>
+            {
+                ["x"] = 0, ["y"] = 0, ["width"] = size["width"], ["height"] = size["height"], ["scale"] = 1,
+            },
+        })!;
         Directory.CreateDirectory(Folder);
-        ((ITakesScreenshot)driver).GetScreenshot().SaveAsFile(Path.Combine(Folder, name + ".png"));
+        File.WriteAllBytes(Path.Combine(Folder, name + ".png"), Convert.FromBase64String((string)shot["data"]));
     }
 
     private static string RepositoryRoot()

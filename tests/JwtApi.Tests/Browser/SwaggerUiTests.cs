@@ -1,13 +1,14 @@
 using JwtApi.Tests.Support;
 using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
 
 namespace JwtApi.Tests.Browser;
 
 /// <summary>Swagger UI in a real browser: Authorize with a pasted token, then "Try it out" on <c>GET /me</c>.</summary>
 [Collection(BrowserCollection.Name)]
-public sealed class SwaggerUiTests(BrowserFixture browser) : IClassFixture<BrowserFixture>
+public sealed class SwaggerUiTests(BrowserFixture browser)
 {
-    private IWebDriver Driver => browser.Driver;
+    private ChromeDriver Driver => browser.Driver;
 
     private void OpenSwaggerUi()
     {

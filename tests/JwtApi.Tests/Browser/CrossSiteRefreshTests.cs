@@ -96,29 +96,27 @@ public sealed class CrossSiteRefreshTests : IAsyncLifetime
         SessionSurvives();
     }
 
-    [BrowserFact]
-    public void RefusesARefreshByFormFromAnotherSite()
+    /// <summary>
+    /// Loads the attacker's form page, which posts itself to the API: the browser follows to the answer, which the
+    /// attacker cannot read but the user sees. Any 4xx without a token will do: today it is 415, as a form cannot
+    /// send JSON and /refresh reads nothing else, before the cookie is even looked at (the CSRF check is the next
+    /// wall, tested with the no-cors script).
+    /// </summary>
+    private void PostForm(string host, string screenshot)
     {
-        Driver.Navigate().GoToUrl(_attacker.Page(OtherSite, "/form"));
+        Driver.Navigate().GoToUrl(_attacker.Page(host, "/form"));
 
         _browser.Until(d => d.Url.StartsWith(_browser.Url("/refresh").ToString(), StringComparison.Ordinal), "the form to post");
         var answer = _browser.Until(d => d.FindElement(By.TagName("body")).Text is { Length: > 0 } t ? t : null, "the answer");
-        Screenshots.Save(Driver, "csrf-03-form-other-site");
+        Screenshots.Save(Driver, screenshot);
         answer.Should().MatchRegex("\"status\":4[0-9][0-9]").And.NotContain("access_token");
         RefreshOutcomes().Should().NotContain(Telemetry.RefreshOutcome.Success);
         SessionSurvives();
     }
 
     [BrowserFact]
-    public void RefusesARefreshByFormFromAnotherOriginOfTheSameSite()
-    {
-        Driver.Navigate().GoToUrl(_attacker.Page(SameSite, "/form"));
+    public void RefusesARefreshByFormFromAnotherSite() => PostForm(OtherSite, "csrf-03-form-other-site");
 
-        _browser.Until(d => d.Url.StartsWith(_browser.Url("/refresh").ToString(), StringComparison.Ordinal), "the form to post");
-        var answer = _browser.Until(d => d.FindElement(By.TagName("body")).Text is { Length: > 0 } t ? t : null, "the answer");
-        Screenshots.Save(Driver, "csrf-04-form-same-site");
-        answer.Should().MatchRegex("\"status\":4[0-9][0-9]").And.NotContain("access_token");
-        RefreshOutcomes().Should().NotContain(Telemetry.RefreshOutcome.Success);
-        SessionSurvives();
-    }
+    [BrowserFact]
+    public void RefusesARefreshByFormFromAnotherOriginOfTheSameSite() => PostForm(SameSite, "csrf-04-form-same-site");
 }

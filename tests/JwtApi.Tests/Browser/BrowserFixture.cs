@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using JwtApi.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using OpenQA.Selenium;
@@ -45,7 +46,14 @@ public sealed class BrowserFixture : IDisposable
     /// The service as the browser reaches it, <c>http://localhost:PORT</c>: a name, so that the tests' other origin
     /// (<c>http://127.0.0.1:…</c>) is another site for cookies and SameSite.
     /// </summary>
-    public Uri BaseUrl => new UriBuilder(Server.CreateClient().BaseAddress!) { Host = "localhost" }.Uri;
+    public Uri BaseUrl
+    {
+        get
+        {
+            using var client = Server.CreateClient();
+            return new UriBuilder(client.BaseAddress!) { Host = "localhost" }.Uri;
+        }
+    }
 
     public Uri Url(string path) => new(BaseUrl, path);
 
@@ -65,7 +73,15 @@ public sealed class BrowserFixture : IDisposable
     public void Reset()
     {
         // the first time, Chromium and the service start side by side: one is another process, the other this one
-        Parallel.Invoke(() => _ = Driver, () => _ = Server);
+        try
+        {
+            Parallel.Invoke(() => _ = Driver, () => _ = Server);
+        }
+        catch (AggregateException failed)
+        {
+            // the reason itself (no Chromium, a service that did not start), not the wrapper
+            ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
+        }
         Driver.Navigate().GoToUrl("about:blank");
         Driver.ExecuteCdpCommand("Network.clearBrowserCookies", []);
     }

@@ -61,6 +61,7 @@ public sealed class SwaggerUiTests(BrowserFixture browser)
         browser.Until(_ => bearer.FindElements(By.CssSelector("button[aria-label='Remove authorization']")).Count == 1,
             "the scheme to show Logout");
         Driver.FindElement(By.CssSelector(".modal-ux button.btn-done")).Click();
+        browser.Until(d => d.FindElements(By.CssSelector(".modal-ux")).Count == 0, "the dialog to close");
 
         var (status, body) = TryGetMe();
 

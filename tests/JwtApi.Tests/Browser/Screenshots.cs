@@ -1,3 +1,4 @@
+using OpenQA.Selenium;
 using OpenQA.Selenium.Chromium;
 
 namespace JwtApi.Tests.Browser;
@@ -14,18 +15,27 @@ public static class Screenshots
         ? Path.GetFullPath(folder)
         : Path.Combine(RepositoryRoot(), "artifacts", "screenshots");
 
-    /// <summary>The whole page, not only the window: DevTools' capture, clipped to the page's size.</summary>
-    public static void Save(ChromiumDriver driver, string name)
+    /// <summary>
+    /// The whole page, or one element of it, beyond the window if need be (Swagger UI's page is 4,000 pixels
+    /// tall; its part that matters is one operation): DevTools' capture, clipped.
+    /// </summary>
+    public static void Save(ChromiumDriver driver, string name, IWebElement? element = null)
     {
-        var layout = (Dictionary<string, object>)driver.ExecuteCdpCommand("Page.getLayoutMetrics", [])!;
-        var size = (Dictionary<string, object>)layout["cssContentSize"];
+        // in CSS pixels of the document, not of the window
+        var box = (IReadOnlyDictionary<string, object>)driver.ExecuteScript("""
+            const e = arguments[0] || document.documentElement;
+            const r = e.getBoundingClientRect();
+            const whole = !arguments[0];
+            return { x: whole ? 0 : r.left + scrollX, y: whole ? 0 : r.top + scrollY,
+                     width: whole ? e.scrollWidth : r.width, height: whole ? e.scrollHeight : r.height };
+            """, element)!;
         var shot = (Dictionary<string, object>)driver.ExecuteCdpCommand("Page.captureScreenshot", new()
         {
             ["format"] = "png",
             ["captureBeyondViewport"] = true,
             ["clip"] = new Dictionary<string, object>
             {
-                ["x"] = 0, ["y"] = 0, ["width"] = size["width"], ["height"] = size["height"], ["scale"] = 1,
+                ["x"] = box["x"], ["y"] = box["y"], ["width"] = box["width"], ["height"] = box["height"], ["scale"] = 1,
             },
         })!;
         Directory.CreateDirectory(Folder);

@@ -12,6 +12,8 @@
   let refreshTimer = 0;
   let pendingRefresh = null;
   let refreshCount = 0;
+  // bumped by each sign-in and sign-out: a refresh answered after one of them is stale and ignored
+  let epoch = 0;
 
   const $ = (id) => document.getElementById(id);
 
@@ -133,6 +135,7 @@
 
   async function doRefresh(reason) {
     tick();
+    const started = epoch;
     let result;
     try {
       // no body: the refresh token is the HttpOnly cookie, which the browser adds itself
@@ -140,6 +143,7 @@
     } catch {
       result = null;
     }
+    if (started !== epoch) return false; // signed out (or in anew) meanwhile: never resurrect that session
     if (result && result.status === 200) {
       refreshCount += 1;
       $('last-refresh').textContent = `last ${new Date().toLocaleTimeString()} (${reason})`;
@@ -168,6 +172,7 @@
     const button = $('sign-in');
     button.disabled = true;
     $('sign-in-error').textContent = '';
+    epoch += 1;
     try {
       const result = await call('POST', 'login', {
         body: { username: $('username').value, password: $('password').value, refresh_cookie: true },
@@ -191,6 +196,7 @@
   async function signOut() {
     const token = session?.token;
     // forget the token first: whatever the server says, this page no longer uses it
+    epoch += 1;
     endSession('Signing out…');
     try {
       const result = await call('POST', 'logout', { token });
@@ -209,6 +215,8 @@
     $('result-request').textContent = `${request} …`;
     $('result-status').textContent = '';
     $('result-body').textContent = '';
+    // a late timer (a sleeping laptop, a throttled background tab) may have let the token expire: renew first
+    if (session && Date.now() - session.receivedAt >= session.expiresIn * 1000) await refresh('expired');
     try {
       const result = await call('GET', path, { token: session?.token });
       $('result-request').textContent = session ? request : `${request} (no token)`;

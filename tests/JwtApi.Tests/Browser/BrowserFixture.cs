@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using System.Runtime.ExceptionServices;
 using JwtApi.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -31,7 +32,21 @@ public sealed class BrowserFixture : IDisposable
     {
         // outside the Testing environment BCrypt's work factor may not go below 10
         App.Settings["Passwords:WorkFactor"] = "10";
+        App.Settings["Cors:AllowedOrigins:0"] = $"http://localhost:{AllowedOriginPort}";
         _server = new(App.StartOnKestrel);
+    }
+
+    /// <summary>
+    /// A port for a page of another origin that the service allows (<c>Cors:AllowedOrigins</c>:
+    /// <c>http://localhost:PORT</c>), free when the fixture was made and taken by the test that needs it.
+    /// </summary>
+    public int AllowedOriginPort { get; } = FreePort();
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>The service's test set-up; its own in-memory host shares the database, for the admin API.</summary>

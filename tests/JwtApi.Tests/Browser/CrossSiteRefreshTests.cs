@@ -10,6 +10,7 @@ namespace JwtApi.Tests.Browser;
 /// <summary>
 /// CSRF against the refresh cookie, in a real browser signed in to the demo: pages of another origin try to
 /// make the browser refresh, by script and by form, and get no token; the service counts no successful refresh.
+/// The one origin in Cors:AllowedOrigins (same site) can: what the others lack is that grant, not a cookie.
 /// </summary>
 [Collection(BrowserCollection.Name)]
 public sealed class CrossSiteRefreshTests : IAsyncLifetime
@@ -21,7 +22,7 @@ public sealed class CrossSiteRefreshTests : IAsyncLifetime
     private const string SameSite = "localhost";
 
     private readonly BrowserFixture _browser;
-    private AttackerSite _attacker = null!;
+    private OtherOriginSite _attacker = null!;
     private MetricCollector<long> _refreshes = null!;
 
     public CrossSiteRefreshTests(BrowserFixture browser)
@@ -32,7 +33,7 @@ public sealed class CrossSiteRefreshTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _attacker = await AttackerSite.StartAsync(_browser.BaseUrl);
+        _attacker = await OtherOriginSite.StartAsync(_browser.BaseUrl);
         var user = await _browser.App.CreateUserAsync();
         var demo = new DemoPage(_browser).Open().SignIn(user);
         demo.Call("call-me").Status.Should().Be(200);
@@ -62,10 +63,10 @@ public sealed class CrossSiteRefreshTests : IAsyncLifetime
         RefreshOutcomes().Should().Equal(Telemetry.RefreshOutcome.Success);
     }
 
-    /// <summary>Loads the attacker's script page and waits for both its requests to end.</summary>
-    private (string Cors, string NoCors) RunScript(string host, string screenshot)
+    /// <summary>Loads a script page of another origin (the attacker's unless given) and waits for both its requests to end.</summary>
+    private (string Cors, string NoCors) RunScript(string host, string screenshot, OtherOriginSite? site = null)
     {
-        Driver.Navigate().GoToUrl(_attacker.Page(host, "/script"));
+        Driver.Navigate().GoToUrl((site ?? _attacker).Page(host, "/script"));
         var cors = _browser.Until(_ => Text("cors") is var t && t != "…" ? t : null, "the CORS request to end");
         var noCors = _browser.Until(_ => Text("no-cors") is var t && t != "…" ? t : null, "the no-cors request to end");
         Screenshots.Save(Driver, screenshot);
@@ -93,6 +94,19 @@ public sealed class CrossSiteRefreshTests : IAsyncLifetime
         noCors.Should().Be("opaque 0 []");
         // same site: the cookie went along with the no-cors request, and the missing header refused it
         RefreshOutcomes().Should().Equal("csrf_header_missing");
+        SessionSurvives();
+    }
+
+    [BrowserFact]
+    public async Task RefreshesByScriptFromTheOriginInCorsAllowedOrigins()
+    {
+        await using var app = await OtherOriginSite.StartAsync(_browser.BaseUrl, _browser.AllowedOriginPort);
+
+        var (cors, noCors) = RunScript(SameSite, "csrf-05-script-allowed-origin", app);
+
+        cors.Should().StartWith("read 200: ").And.Contain("\"access_token\"").And.NotContain("refresh_token\":");
+        noCors.Should().Be("opaque 0 []", "without CORS nothing is readable, allowed origin or not");
+        RefreshOutcomes().Should().BeEquivalentTo([Telemetry.RefreshOutcome.Success, "csrf_header_missing"]);
         SessionSurvives();
     }
 

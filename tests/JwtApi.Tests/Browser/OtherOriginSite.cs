@@ -9,25 +9,26 @@ namespace JwtApi.Tests.Browser;
 
 /// <summary>
 /// Another origin on loopback whose pages try to refresh the user's session at the API with the browser's refresh
-/// cookie. Reached as <c>http://127.0.0.1:PORT</c> it is another site than the API at <c>http://localhost:…</c>;
-/// as <c>http://localhost:PORT</c> it is the same site (a port makes another origin, not another site), so the
-/// SameSite cookie goes along and only the CSRF check stands in the way.
+/// cookie: an attacker's, or (listed in Cors:AllowedOrigins) the app's own front end on another origin. Reached as
+/// <c>http://127.0.0.1:PORT</c> it is another site than the API at <c>http://localhost:…</c>; as
+/// <c>http://localhost:PORT</c> it is the same site (a port makes another origin, not another site), so the
+/// SameSite cookie goes along and only CORS and the CSRF check stand in the way.
 /// </summary>
-public sealed class AttackerSite : IAsyncDisposable
+public sealed class OtherOriginSite : IAsyncDisposable
 {
     private readonly WebApplication _server;
 
-    private AttackerSite(Uri api)
+    private OtherOriginSite(Uri api, int port)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, port));
         _server = builder.Build();
         var refresh = JsonSerializer.Serialize(new Uri(api, "/refresh").ToString());
         // A script with credentials and the CSRF header (a CORS request, preflight first), and one in no-cors mode,
         // which a browser sends without a preflight but whose answer the page cannot read, as a form's.
         _server.MapGet("/script", () => Results.Content($$"""
-            <!doctype html><title>attacker: script</title>
+            <!doctype html><title>another origin: script</title>
             <p>with the CSRF header: <span id="cors">…</span></p>
             <p>no-cors: <span id="no-cors">…</span></p>
             <script>
@@ -42,15 +43,16 @@ public sealed class AttackerSite : IAsyncDisposable
             """, "text/html"));
         // the classic CSRF: a form posted to the API by script, the browser following to the answer
         _server.MapGet("/form", () => Results.Content($$"""
-            <!doctype html><title>attacker: form</title>
+            <!doctype html><title>another origin: form</title>
             <form method="post" action={{refresh}}><input type="hidden" name="grant" value="please"></form>
             <script>document.forms[0].submit();</script>
             """, "text/html"));
     }
 
-    public static async Task<AttackerSite> StartAsync(Uri api)
+    /// <summary>Starts the site on <paramref name="port"/>, by default any free one.</summary>
+    public static async Task<OtherOriginSite> StartAsync(Uri api, int port = 0)
     {
-        var site = new AttackerSite(api);
+        var site = new OtherOriginSite(api, port);
         await site._server.StartAsync();
         return site;
     }

@@ -118,7 +118,7 @@ public static class AuthEndpoints
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
         RefreshRequest? body, SignIn signIn, RefreshCookie cookie, HttpRequest request, HttpResponse response,
-        AuditLog audit, Telemetry telemetry, CancellationToken ct)
+        CancellationToken ct)
     {
         // A token in the body wins: bearer clients (curl, mobile) work as they always did, cookie or not.
         var fromCookie = string.IsNullOrEmpty(body?.RefreshToken) ? cookie.Read(request) : null;
@@ -132,8 +132,7 @@ public static class AuthEndpoints
         }
         if (fromCookie is not null && cookie.CsrfRefusal(request) is { } csrf)
         {
-            audit.RefreshRefused(null, csrf);
-            telemetry.RefreshEnded(null, csrf);
+            signIn.RefuseRefresh(null, csrf);
             return Problems.CsrfRefused(csrf);
         }
         if (await signIn.WithRefreshTokenAsync(token, ct) is not { } pair)
@@ -177,10 +176,7 @@ public static class AuthEndpoints
             revoker.Family(family);
         }
         await revoker.SaveChangesAsync(ct);
-        if (cookie.Mode != RefreshCookieMode.Off)
-        {
-            cookie.Clear(response);
-        }
+        cookie.Clear(response);
         return TypedResults.NoContent();
     }
 

@@ -68,8 +68,14 @@ public sealed class RefreshCookie(IOptions<RefreshCookieOptions> options, IOptio
     public void Set(HttpResponse response, IssuedToken refresh) =>
         response.Cookies.Append(Name, refresh.Token, Attributes(refresh.Lifetime));
 
-    /// <summary>Ends the cookie: same name, path and flags, already expired.</summary>
-    public void Clear(HttpResponse response) => response.Cookies.Delete(Name, Attributes(null));
+    /// <summary>Ends the cookie: same name, path and flags, already expired. Nothing when cookies are off.</summary>
+    public void Clear(HttpResponse response)
+    {
+        if (Mode != RefreshCookieMode.Off)
+        {
+            response.Cookies.Delete(Name, Attributes(null));
+        }
+    }
 
     private CookieOptions Attributes(TimeSpan? lifetime) => new()
     {

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
@@ -86,8 +87,7 @@ public sealed class SignIn(
         var claims = await refreshTokens.ReadAsync(refreshToken);
         if (claims is null)
         {
-            audit.RefreshRefused(null, "invalid_refresh_token");
-            telemetry.RefreshEnded(activity, "invalid_refresh_token");
+            RefuseRefresh(null, "invalid_refresh_token", activity);
             return null;
         }
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
@@ -105,13 +105,19 @@ public sealed class SignIn(
         }
         if (refusal is not null)
         {
-            audit.RefreshRefused(claims.UserId, refusal);
-            telemetry.RefreshEnded(activity, refusal);
+            RefuseRefresh(claims.UserId, refusal, activity);
             return null;
         }
         audit.RefreshSucceeded(claims.UserId, claims.FamilyId);
         telemetry.RefreshEnded(activity, Telemetry.RefreshOutcome.Success);
         // roles come from the database, so a role change reaches the next access token
         return tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime);
+    }
+
+    /// <summary>A refused refresh, in the audit log and the metrics alike (also for a refusal before the token is read).</summary>
+    public void RefuseRefresh(Guid? userId, string reason, Activity? activity = null)
+    {
+        audit.RefreshRefused(userId, reason);
+        telemetry.RefreshEnded(activity, reason);
     }
 }

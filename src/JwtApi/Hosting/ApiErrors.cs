@@ -45,46 +45,42 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
-        var (status, title, detail) = exception switch
+        var (status, title, detail, retryAfter) = exception switch
         {
             BadHttpRequestException { InnerException: JsonException json } =>
-                (400, "Invalid JSON body", $"The request body is not valid JSON for this endpoint: {json.Message}"),
+                (400, "Invalid JSON body", $"The request body is not valid JSON for this endpoint: {json.Message}", null),
             BadHttpRequestException { StatusCode: 415 } =>
-                (415, "Unsupported media type", "Send the request body as JSON with 'Content-Type: application/json'."),
+                (415, "Unsupported media type", "Send the request body as JSON with 'Content-Type: application/json'.", null),
             // The framework's JSON reading throws this, unhandled, for a charset .NET has no encoding for: a made-up
             // one, or even a quoted "utf-8" (dotnet/aspnetcore#61514). The client's Content-Type is at fault.
             InvalidOperationException { InnerException: ArgumentException } when HasUnknownCharset(http.Request) =>
-                (415, "Unsupported media type", "Send the request body as UTF-8 JSON with 'Content-Type: application/json' (no charset, or charset=utf-8 unquoted)."),
+                (415, "Unsupported media type", "Send the request body as UTF-8 JSON with 'Content-Type: application/json' (no charset, or charset=utf-8 unquoted).", null),
             BadHttpRequestException { StatusCode: 413 } =>
-                (413, "Request too large", "The request body is too large."),
+                (413, "Request too large", "The request body is too large.", null),
             BadHttpRequestException bad when bad.Message.Contains("no body was provided", StringComparison.Ordinal) =>
-                (400, "Missing body", "A JSON request body is required."),
-            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message),
+                (400, "Missing body", "A JSON request body is required.", null),
+            BadHttpRequestException bad => (bad.StatusCode, "Bad request", bad.Message, null),
             // BCrypt's queue is full: a flood of logins, answered without starving the protected endpoints.
+            // A queue drains in about a BCrypt computation: a retry soon.
             PasswordHashingBusyException =>
-                (503, "Busy", "Too many password checks are waiting; try again in a moment (see Retry-After)."),
+                (503, "Busy", "Too many password checks are waiting; try again in a moment (see Retry-After).", "1"),
             // Two admins changed the same user at once; the second should re-read and retry.
             DbUpdateConcurrencyException =>
-                (409, "Conflict", "The user was changed by another request at the same time; read it again and retry."),
+                (409, "Conflict", "The user was changed by another request at the same time; read it again and retry.", null),
             // PostgreSQL down or restarting, SQLite locked: only the endpoints that read the database fail, and
             // a balancer or client should come back, not report a bug. Requests with a valid token still work.
             _ when DatabaseErrors.IsUnavailable(exception) =>
-                (503, "Database unavailable", "The user database cannot be reached right now; try again shortly (see Retry-After)."),
-            _ => (0, "", ""),
+                (503, "Database unavailable", "The user database cannot be reached right now; try again shortly (see Retry-After).", "5"),
+            _ => (0, "", "", (string?)null),
         };
         if (status == 0)
         {
             return false;
         }
         http.Response.StatusCode = status;
-        if (exception is PasswordHashingBusyException)
+        if (retryAfter is not null)
         {
-            // a queue drains in about a BCrypt computation: ask for a retry soon
-            http.Response.Headers.RetryAfter = "1";
-        }
-        else if (DatabaseErrors.IsUnavailable(exception))
-        {
-            http.Response.Headers.RetryAfter = "5";
+            http.Response.Headers.RetryAfter = retryAfter;
         }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {

@@ -24,6 +24,7 @@ builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT
 builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
+builder.AddUsers();     // Users/UsersSetup.cs: account creation, the caller of a write re-read from the database
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
 builder.AddTransport(); // Hosting/Transport.cs: HSTS, CORS from Cors:AllowedOrigins
 builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs

@@ -7,7 +7,6 @@ using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
@@ -90,15 +89,14 @@ public static class AuthEndpoints
     }
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest body, AppDb db, PasswordHasher hasher, PasswordPolicy policy,
-        IOptions<AuthOptions> options, TimeProvider time, CancellationToken ct)
+        RegisterRequest body, UserAccounts accounts, IOptions<AuthOptions> options, CancellationToken ct)
     {
         if (!options.Value.AllowRegistration)
         {
             return Problems.RegistrationClosed();
         }
-        var result = await UserAccounts.CreateAsync(db, hasher, policy, time, body.Username, body.Password, [Roles.User], ct);
-        return result.ToHttpResult();
+        var prepared = await accounts.PrepareAsync(body.Username, body.Password, [Roles.User], ct);
+        return prepared.User is { } user ? (await accounts.AddAsync(user, ct)).ToHttpResult() : prepared.ToHttpResult();
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
@@ -130,6 +128,12 @@ public static class AuthEndpoints
                 ["refresh_token"] = ["The refresh_token field is required."],
             });
         }
+        if (fromCookie is not null && cookie.SentTwice(request))
+        {
+            signIn.RefuseRefresh(null, "refresh_cookie_duplicated");
+            cookie.Clear(response);
+            return Problems.RefreshCookieDuplicated();
+        }
         if (fromCookie is not null && cookie.CsrfRefusal(request) is { } csrf)
         {
             signIn.RefuseRefresh(null, csrf);
@@ -151,9 +155,9 @@ public static class AuthEndpoints
     /// login, whose every refresh token dies with it. A bearer header is not sent by a browser on its own, so a
     /// cross-site page cannot log a user out either. In cookie mode the answer also clears the cookie.
     /// </remarks>
-    static async Task<Results<NoContent, ValidationProblem>> Logout(
-        LogoutRequest? body, ClaimsPrincipal caller, RefreshTokens refreshTokens, TokenRevoker revoker,
-        RefreshCookie cookie, HttpResponse response, CancellationToken ct)
+    static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> Logout(
+        LogoutRequest? body, ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, RefreshTokens refreshTokens,
+        TokenRevoker revoker, RefreshCookie cookie, HttpResponse response, CancellationToken ct)
     {
         var access = AccessTokenClaims.Of(caller);
         string? otherFamily = null;
@@ -170,25 +174,35 @@ public static class AuthEndpoints
             }
             otherFamily = claims.FamilyId;
         }
+        await using var write = await currentUser.BeginWriteAsync(role: null, ct);
+        if (write.Refusal is { } refusal)
+        {
+            return refusal;
+        }
         revoker.AccessToken(access.TokenId, access.ExpiresAt);
         foreach (var family in new[] { access.FamilyId, otherFamily }.OfType<string>().Distinct())
         {
             revoker.Family(family);
         }
-        await revoker.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
         cookie.Clear(response);
         return TypedResults.NoContent();
     }
 
-    static async Task<NoContent> LogoutEverywhere(ClaimsPrincipal caller, AppDb db, TokenRevoker revoker, CancellationToken ct)
+    static async Task<Results<NoContent, ProblemHttpResult>> LogoutEverywhere(
+        ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, TokenRevoker revoker, CancellationToken ct)
     {
         var access = AccessTokenClaims.Of(caller);
-        if (Guid.TryParse(access.UserId, out var id) && await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) is { } user)
+        await using var write = await currentUser.BeginWriteAsync(role: null, ct);
+        if (write.Caller is not { } user)
         {
-            revoker.EndAllTokensOf(user);
+            return write.Refusal!;
         }
+        revoker.EndAllTokensOf(user);
         revoker.AccessToken(access.TokenId, access.ExpiresAt);
-        await revoker.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 }

@@ -65,6 +65,15 @@ public sealed class RefreshCookie(IOptions<RefreshCookieOptions> options, IOptio
     public string? Read(HttpRequest request) =>
         Mode != RefreshCookieMode.Off && request.Cookies.TryGetValue(Name, out var value) && value.Length > 0 ? value : null;
 
+    /// <summary>
+    /// True when the request carries the cookie more than once. A sibling subdomain can plant a second one for
+    /// the parent domain (the <c>__Secure-</c> prefix does not stop that, and <c>__Host-</c> would need
+    /// <c>Path=/</c>); which one is ours cannot be told, so neither is used.
+    /// </summary>
+    public bool SentTwice(HttpRequest request) =>
+        Microsoft.Net.Http.Headers.CookieHeaderValue.TryParseList(request.Headers.Cookie, out var cookies) &&
+        cookies.Count(c => c.Name.Equals(Name, StringComparison.Ordinal)) > 1;
+
     public void Set(HttpResponse response, IssuedToken refresh) =>
         response.Cookies.Append(Name, refresh.Token, Attributes(refresh.Lifetime));
 

@@ -26,6 +26,13 @@ public static class Problems
             : "A refresh by cookie needs the header 'X-JwtApi-CSRF: 1' (a page of another site cannot send it).",
         extensions: new Dictionary<string, object?> { ["reason"] = reason });
 
+    /// <summary>The refresh cookie came twice (one may be planted by a sibling subdomain): neither is used.</summary>
+    public static ProblemHttpResult RefreshCookieDuplicated() => TypedResults.Problem(
+        statusCode: StatusCodes.Status400BadRequest,
+        title: "Refresh cookie sent twice",
+        detail: "The request carries two refresh cookies (another site of the same domain may have set one); neither is used. Sign in again.",
+        extensions: new Dictionary<string, object?> { ["reason"] = "refresh_cookie_duplicated" });
+
     public static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,
         title: "Username taken",

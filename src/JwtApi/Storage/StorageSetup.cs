@@ -44,7 +44,8 @@ public static class StorageSetup
                 optionsLifetime: ServiceLifetime.Singleton);
         }
 
-        builder.Services.AddHostedService<StorageInitializer>();
+        builder.Services.AddSingleton<StorageInitializer>();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
         // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
         builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
         return builder;
@@ -152,17 +153,38 @@ public sealed record DataDirectory(string Path)
 
 /// <summary>
 /// Applies migrations and creates the bootstrap admin before the server takes requests. Instances starting
-/// together on one PostgreSQL database take turns: EF Core holds a migration lock while it migrates.
+/// together on one PostgreSQL database take turns: EF Core holds a migration lock while it migrates. Whatever
+/// reads the database at start-up (the revocation list) awaits <see cref="ReadyAsync"/> first, so it never
+/// depends on the order in which hosted services happen to be registered.
 /// </summary>
-internal sealed class StorageInitializer(IServiceProvider services) : IHostedService
+public sealed class StorageInitializer(IServiceProvider services) : IHostedService
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private bool _ready;
+
+    /// <summary>Migrates and seeds once per process; later calls return at once.</summary>
+    public async Task ReadyAsync(CancellationToken ct)
     {
-        await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDb>();
-        await db.Database.MigrateAsync(cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<AdminSeeder>().SeedAsync(db, cancellationToken);
+        await _gate.WaitAsync(ct);
+        try
+        {
+            if (_ready)
+            {
+                return;
+            }
+            await using var scope = services.CreateAsyncScope();
+            var db = scope.ServiceProvider.GetRequiredService<AppDb>();
+            await db.Database.MigrateAsync(ct);
+            await scope.ServiceProvider.GetRequiredService<AdminSeeder>().SeedAsync(db, ct);
+            _ready = true;
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
+
+    public Task StartAsync(CancellationToken cancellationToken) => ReadyAsync(cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,6 +1,5 @@
 using JwtApi.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -105,18 +104,10 @@ public static class BearerEvents
     {
         context.HandleResponse();
         var http = context.HttpContext;
-        http.Response.StatusCode = StatusCodes.Status401Unauthorized;
 
         if (context.AuthenticateFailure is null)
         {
-            // RFC 6750 §3.1: no token was sent, so no error code, just the scheme to use.
-            http.Response.Headers.WWWAuthenticate = "Bearer";
-            await WriteAsync(http, new ProblemDetails
-            {
-                Status = StatusCodes.Status401Unauthorized,
-                Title = "Authentication required",
-                Detail = "Send an access token from POST /login as 'Authorization: Bearer <token>'.",
-            });
+            await WriteAsync(http, BearerProblems.NoToken());
             return;
         }
 
@@ -131,15 +122,7 @@ public static class BearerEvents
         // log until it expires.
         http.RequestServices.GetRequiredService<AuditLog>().TokenRejected(failure.Reason);
         telemetry.TokenRejected(failure.Reason);
-        http.Response.Headers.WWWAuthenticate =
-            $"Bearer error=\"invalid_token\", error_description=\"{failure.Description}\"";
-        await WriteAsync(http, new ProblemDetails
-        {
-            Status = StatusCodes.Status401Unauthorized,
-            Title = "Invalid token",
-            Detail = failure.Description,
-            Extensions = { ["error"] = "invalid_token", ["reason"] = failure.Reason },
-        });
+        await WriteAsync(http, BearerProblems.InvalidToken(failure));
     }
 
     private static readonly Failure WrongAlgorithm = new("wrong_algorithm", "The token's signing algorithm is not accepted.");
@@ -169,22 +152,14 @@ public static class BearerEvents
         return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
     }
 
-    private static async Task WriteForbiddenAsync(ForbiddenContext context)
-    {
-        var http = context.HttpContext;
-        http.Response.StatusCode = StatusCodes.Status403Forbidden;
-        const string description = "The token does not carry a role this endpoint requires.";
-        http.Response.Headers.WWWAuthenticate = $"Bearer error=\"insufficient_scope\", error_description=\"{description}\"";
-        await WriteAsync(http, new ProblemDetails
-        {
-            Status = StatusCodes.Status403Forbidden,
-            Title = "Forbidden",
-            Detail = description,
-            Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
-        });
-    }
+    private static Task WriteForbiddenAsync(ForbiddenContext context) =>
+        WriteAsync(context.HttpContext, BearerProblems.MissingRole()).AsTask();
 
-    private static ValueTask WriteAsync(HttpContext http, ProblemDetails problem) =>
-        http.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem });
+    private static ValueTask WriteAsync(HttpContext http, BearerProblem problem)
+    {
+        http.Response.StatusCode = problem.Details.Status!.Value;
+        http.Response.Headers.WWWAuthenticate = problem.Challenge;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem.Details });
+    }
 }

@@ -22,7 +22,7 @@ namespace JwtApi.Tokens;
 /// </remarks>
 public sealed class RevocationSync(
     IServiceScopeFactory scopes, RevocationList list, TimeProvider time, IOptions<JwtOptions> options,
-    ILogger<RevocationSync> logger) : BackgroundService
+    ILogger<RevocationSync> logger, StorageInitializer? storage = null) : BackgroundService
 {
     /// <summary>
     /// A full reload every this many rounds also prunes expired rows, and catches a row whose transaction
@@ -52,6 +52,11 @@ public sealed class RevocationSync(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
+        // the table exists only once the migrations have run, whichever hosted service starts first
+        if (storage is not null)
+        {
+            await storage.ReadyAsync(cancellationToken);
+        }
         // before the server takes a request: no revoked token slips through a fresh start
         await SyncAsync(full: true, cancellationToken);
         await base.StartAsync(cancellationToken);

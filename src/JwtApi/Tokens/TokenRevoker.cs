@@ -1,13 +1,15 @@
 using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Users;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Tokens;
 
 /// <summary>
-/// Records revocations in the same database transaction as the change that causes them, then adds them to
-/// this instance's <see cref="RevocationList"/> at once. Other instances pick them up within the sync interval.
+/// Adds revocations to the unit of work of the change that causes them (the handler saves and commits it, see
+/// <c>AccountWrite</c>); once committed, this instance's <see cref="RevocationList"/> learns them at once, and
+/// other instances within the sync interval. Also answers, from the database, whether a login was revoked.
 /// </summary>
 public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider time, IOptions<JwtOptions> options, AuditLog audit, Telemetry telemetry)
 {
@@ -16,8 +18,20 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
 
     private long Now => time.GetUtcNow().ToUnixTimeSeconds();
 
-    /// <summary>An access token outlives its exp by the clock skew; so does its revocation.</summary>
-    private long AccessTokenGrace => (long)_options.ClockSkew.TotalSeconds;
+    private long Skew => (long)_options.ClockSkew.TotalSeconds;
+
+    /// <summary>
+    /// How long after its exp (by this instance's clock) a token may still be accepted somewhere: another
+    /// instance accepts it until exp plus the skew on its own clock, and its clock may run up to the skew behind
+    /// this one. So a revocation row lives until exp plus twice the skew.
+    /// </summary>
+    private long AcceptedPastExpiry => 2 * Skew;
+
+    /// <summary>
+    /// The latest exp of an access token issued up to now and still acceptable: its iat may be up to the skew
+    /// ahead of this clock, and its lifetime (exp minus iat) up to the configured one plus the skew.
+    /// </summary>
+    private long LatestAccessTokenExpiry => Now + Skew + (long)_options.AccessTokenLifetime.TotalSeconds + Skew;
 
     /// <summary>One access token, until it would have expired anyway.</summary>
     public void AccessToken(string tokenId, DateTimeOffset expiresAt) => Stage(new Revocation
@@ -25,7 +39,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         Kind = RevocationKind.AccessToken,
         Key = tokenId,
         RevokedAt = Now,
-        ExpiresAt = expiresAt.ToUnixTimeSeconds() + AccessTokenGrace,
+        ExpiresAt = expiresAt.ToUnixTimeSeconds() + AcceptedPastExpiry,
     });
 
     /// <summary>One login on one device: its refresh tokens and the access tokens they produced.</summary>
@@ -35,7 +49,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         Key = familyId,
         RevokedAt = Now,
         // no token of the family can outlive its absolute lifetime plus one access token's life
-        ExpiresAt = Now + (long)(_options.RefreshTokenAbsoluteLifetime + _options.AccessTokenLifetime).TotalSeconds + AccessTokenGrace,
+        ExpiresAt = LatestAccessTokenExpiry + (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds + AcceptedPastExpiry,
     });
 
     /// <summary>
@@ -58,15 +72,21 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         Key = userId.ToString(),
         RevokedAt = Now,
         MinTokenVersion = minVersion,
-        ExpiresAt = Now + (long)_options.AccessTokenLifetime.TotalSeconds + AccessTokenGrace,
+        ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
     });
 
-    /// <summary>Commits the pending changes and revocations together; only then does the in-memory list learn them.</summary>
-    public async Task SaveChangesAsync(CancellationToken ct)
+    /// <summary>
+    /// Whether a login (token family) was logged out: the database, not only the in-memory mirror, so a logout on
+    /// another instance counts at once here.
+    /// </summary>
+    public async Task<bool> IsFamilyRevokedAsync(string familyId, CancellationToken ct) =>
+        list.IsFamilyRevoked(familyId) ||
+        await db.Revocations.AnyAsync(r => r.Kind == RevocationKind.Family && r.Key == familyId, ct);
+
+    /// <summary>The unit of work that staged the revocations was committed: this instance refuses their tokens now.</summary>
+    public void Committed()
     {
         using var activity = telemetry.StartActivity(Telemetry.Activities.Revoke);
-        db.Revocations.AddRange(_staged);
-        await db.SaveChangesAsync(ct);
         foreach (var revocation in _staged)
         {
             list.Add(revocation);
@@ -76,5 +96,9 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         _staged.Clear();
     }
 
-    private void Stage(Revocation revocation) => _staged.Add(revocation);
+    private void Stage(Revocation revocation)
+    {
+        db.Revocations.Add(revocation);
+        _staged.Add(revocation);
+    }
 }

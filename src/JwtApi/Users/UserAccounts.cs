@@ -18,12 +18,14 @@ public readonly record struct CreateUserResult(User? User, Dictionary<string, st
     };
 }
 
-/// <summary>Account creation, shared by self-registration and the admin API so both apply the same rules.</summary>
-public static class UserAccounts
+/// <summary>
+/// Account creation, shared by self-registration and the admin API so both apply the same rules. In two steps,
+/// so that an admin's write can check its caller after the slow part (the BCrypt hash) and before the insert.
+/// </summary>
+public sealed class UserAccounts(AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time)
 {
-    public static async Task<CreateUserResult> CreateAsync(
-        AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time,
-        string username, string password, IEnumerable<string> roles, CancellationToken ct)
+    /// <summary>A new user, not yet added: the password policy, a name not taken yet, the password hashed.</summary>
+    public async Task<CreateUserResult> PrepareAsync(string username, string password, IEnumerable<string> roles, CancellationToken ct)
     {
         var passwordProblems = policy.Check(password, username);
         if (passwordProblems.Count > 0)
@@ -36,7 +38,7 @@ public static class UserAccounts
             return new(null, null);
         }
         var now = time.GetUtcNow();
-        var user = new User
+        return new(new User
         {
             Username = username,
             NormalizedUsername = normalized,
@@ -44,7 +46,12 @@ public static class UserAccounts
             Roles = Roles.Canonical(roles),
             CreatedAt = now,
             UpdatedAt = now,
-        };
+        }, null);
+    }
+
+    /// <summary>Adds and saves a prepared user; a taken name when another request got there first.</summary>
+    public async Task<CreateUserResult> AddAsync(User user, CancellationToken ct)
+    {
         db.Users.Add(user);
         try
         {

@@ -26,8 +26,9 @@ public static class UsersEndpoints
             .ProducesValidationProblem().ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
+        // Bodies bounded like the credential endpoints': a user, a password and 16 role names fit in far less.
         var admin = app.MapGroup("/users").WithTags("Users (admin)")
-            .RequireAuthorization(Policies.Admin)
+            .RequireAuthorization(Policies.Admin).WithMetadata(AuthEndpoints.MaxBody)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status403Forbidden);
         admin.MapGet("", ListUsers).WithName(nameof(ListUsers)).WithSummary("List users, a page at a time.")
@@ -58,14 +59,14 @@ public static class UsersEndpoints
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest body, ClaimsPrincipal caller, AppDb db, PasswordHasher hasher, PasswordPolicy policy,
-        TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http, CancellationToken ct)
+        ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, PasswordHasher hasher,
+        PasswordPolicy policy, TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http, CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
-        var user = Guid.TryParse(token.UserId, out var id) ? await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct) : null;
-        if (user is null)
+        var read = await currentUser.ReadAsync(role: null, ct);
+        if (read.User is not { } user)
         {
-            return Problems.UserNotFound();
+            return read.Refusal!;
         }
         // The current password is asked for even with a valid token: a stolen token alone must not be
         // enough to take the account over.
@@ -80,21 +81,36 @@ public static class UsersEndpoints
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
         }
-        user.PasswordHash = await hasher.HashAsync(body.NewPassword, ct);
-        revoker.EndAllTokensOf(user);
+        var newHash = await hasher.HashAsync(body.NewPassword, ct);
+
+        // The caller again, at the write: the token version has not moved since the check above (every password
+        // change moves it), so the password just verified is still the one being replaced.
+        await using var write = await currentUser.BeginWriteAsync(role: null, ct);
+        if (write.Caller is not { } self)
+        {
+            return write.Refusal!;
+        }
+        self.PasswordHash = newHash;
+        revoker.EndAllTokensOf(self);
         revoker.AccessToken(token.TokenId, token.ExpiresAt);
-        await revoker.SaveChangesAsync(ct);
-        return TokenResponses.Ok(http.Response, tokens.StartFamily(user), cookie, cookie.Wanted(body.RefreshCookie));
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
+        return TokenResponses.Ok(http.Response, tokens.StartFamily(self), cookie, cookie.Wanted(body.RefreshCookie));
     }
 
     static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(
         AppDb db, CancellationToken ct, int page = 1, int pageSize = 20)
     {
-        if (page < 1 || pageSize is < 1 or > MaxPageSize)
+        // the offset must fit the database's integer: page 21474838 of 100 would overflow it (a 500 on
+        // PostgreSQL, page 1 on SQLite)
+        var maxPage = int.MaxValue / Math.Max(pageSize, 1);
+        if (page < 1 || page > maxPage || pageSize is < 1 or > MaxPageSize)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
-                [page < 1 ? "page" : "pageSize"] = [page < 1 ? "page starts at 1." : $"pageSize must be 1 to {MaxPageSize}."],
+                [pageSize is < 1 or > MaxPageSize ? "pageSize" : "page"] = [pageSize is < 1 or > MaxPageSize
+                    ? $"pageSize must be 1 to {MaxPageSize}."
+                    : $"page must be 1 to {maxPage} for pageSize {pageSize}."],
             });
         }
         var total = await db.Users.CountAsync(ct);
@@ -109,23 +125,42 @@ public static class UsersEndpoints
             : Problems.UserNotFound();
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
-        CreateUserRequest body, AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time, CancellationToken ct)
+        CreateUserRequest body, UserAccounts accounts, CurrentUser currentUser, CancellationToken ct)
     {
         var roles = body.Roles ?? [Roles.User];
         if (UserAccounts.CheckRoles(roles) is { } roleErrors)
         {
             return TypedResults.ValidationProblem(roleErrors);
         }
-        var result = await UserAccounts.CreateAsync(db, hasher, policy, time, body.Username, body.Password, roles, ct);
-        return result.ToHttpResult();
+        var prepared = await accounts.PrepareAsync(body.Username, body.Password, roles, ct);
+        if (prepared.User is not { } user)
+        {
+            return prepared.ToHttpResult();
+        }
+        await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
+        if (write.Refusal is { } refusal)
+        {
+            return refusal;
+        }
+        var created = await accounts.AddAsync(user, ct);
+        if (created.User is not null)
+        {
+            await write.CommitAsync(ct);
+        }
+        return created.ToHttpResult();
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
-        Guid id, SetRolesRequest body, AppDb db, TokenRevoker revoker, CancellationToken ct)
+        Guid id, SetRolesRequest body, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
     {
         if (UserAccounts.CheckRoles(body.Roles) is { } roleErrors)
         {
             return TypedResults.ValidationProblem(roleErrors);
+        }
+        await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
+        if (write.Refusal is { } refusal)
+        {
+            return refusal;
         }
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
@@ -142,20 +177,28 @@ public static class UsersEndpoints
             // tokens carrying the old roles stop working; the next refresh or login carries the new ones
             user.Roles = roles;
             revoker.EndAllTokensOf(user);
-            await revoker.SaveChangesAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await write.CommitAsync(ct);
         }
         return TypedResults.Ok(UserResponse.From(user));
     }
 
-    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: true, db, revoker, ct);
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(
+        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: true, db, currentUser, revoker, ct);
 
-    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: false, db, revoker, ct);
+    static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(
+        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: false, db, currentUser, revoker, ct);
 
     static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, AppDb db, TokenRevoker revoker, CancellationToken ct)
+        Guid id, bool disabled, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
     {
+        await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
+        if (write.Refusal is { } refusal)
+        {
+            return refusal;
+        }
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
@@ -169,13 +212,20 @@ public static class UsersEndpoints
         {
             user.Disabled = disabled;
             revoker.EndAllTokensOf(user);
-            await revoker.SaveChangesAsync(ct);
+            await db.SaveChangesAsync(ct);
+            await write.CommitAsync(ct);
         }
         return TypedResults.Ok(UserResponse.From(user));
     }
 
-    static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(Guid id, AppDb db, TokenRevoker revoker, CancellationToken ct)
+    static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
+        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
     {
+        await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
+        if (write.Refusal is { } refusal)
+        {
+            return refusal;
+        }
         var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
@@ -188,11 +238,16 @@ public static class UsersEndpoints
         db.Users.Remove(user);
         // refresh already fails for a missing user; this ends the access tokens it still holds
         revoker.AllAccessTokensOf(user.Id);
-        await revoker.SaveChangesAsync(ct);
+        await db.SaveChangesAsync(ct);
+        await write.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    /// <summary>Keeps the service administrable: the last enabled admin cannot be demoted, disabled or deleted.</summary>
+    /// <summary>
+    /// Keeps the service administrable: the last enabled admin cannot be demoted, disabled or deleted. Asked
+    /// inside the account write, which takes its turn with every other (<see cref="CurrentUser.BeginWriteAsync"/>):
+    /// two admins disabling each other at once are checked one after the other, on any instance.
+    /// </summary>
     static Task<bool> OtherActiveAdminExistsAsync(AppDb db, Guid exceptId, CancellationToken ct) =>
         db.Users.AnyAsync(u => u.Id != exceptId && !u.Disabled && u.Roles.Contains(Roles.Admin), ct);
 }

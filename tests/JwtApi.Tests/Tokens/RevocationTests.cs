@@ -64,8 +64,9 @@ public sealed class RevocationTests : IDisposable
         (await app.ClientWithToken(pair.Access).PostAsync("/logout", null)).Should().HaveStatusCode(HttpStatusCode.NoContent);
         var sync = app.Services.GetRequiredService<RevocationSync>();
 
-        // the access token's row: exp (15 min) + skew (30 s); one second short of that it stays
-        app.Time.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(29));
+        // the access token's row: exp (15 min) + the skew on both sides (2 × 30 s): another instance accepts the
+        // token until exp + skew on its clock, which may run a skew behind this one; one second short of that it stays
+        app.Time.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(59));
         await sync.SyncAsync(full: true, CancellationToken.None);
         (await RowsAsync(app, jti)).Should().Be(1);
 

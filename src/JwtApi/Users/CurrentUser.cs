@@ -62,15 +62,18 @@ public sealed class CurrentUser(AppDb db, TokenRevoker revoker, IHttpContextAcce
         var token = AccessTokenClaims.Of(caller);
         IQueryable<User> users = tracked ? db.Users : db.Users.AsNoTracking();
         var user = Guid.TryParse(token.UserId, out var id) ? await users.FirstOrDefaultAsync(u => u.Id == id, ct) : null;
-        if (user is null || user.Disabled || TokenVersionOf(caller) < user.TokenVersion ||
-            (token.FamilyId is { } family && await revoker.IsFamilyRevokedAsync(family, ct)))
+        if (user is null || user.Disabled)
         {
             return (null, Refuse(BearerProblems.TokenRevoked()));
         }
-        // after the version: a demotion bumps it too, but the answer that helps the client is the missing role
+        // before the version: a demotion moves it too, but what helps the client is the role it lacks now
         if (role is not null && !user.Roles.Contains(role))
         {
             return (null, Refuse(BearerProblems.MissingRole()));
+        }
+        if (TokenVersionOf(caller) < user.TokenVersion || (token.FamilyId is { } family && await revoker.IsFamilyRevokedAsync(family, ct)))
+        {
+            return (null, Refuse(BearerProblems.TokenRevoked()));
         }
         return (user, null);
     }

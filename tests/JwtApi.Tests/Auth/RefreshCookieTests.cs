@@ -57,6 +57,31 @@ public sealed class RefreshCookieTests
         return request;
     }
 
+    [Theory]
+    [InlineData("planted")]
+    [InlineData("same")]
+    public async Task Returns400AndUsesNeitherGivenTheRefreshCookieTwice(string second)
+    {
+        using var app = Service();
+        var user = await app.CreateUserAsync();
+        var client = Client(app);
+        var cookie = RefreshCookieOf(await LoginWithCookieAsync(client, user)).Value.ToString();
+        // a sibling subdomain can set a second cookie of the same name for the parent domain
+        var request = RefreshByCookie(cookie);
+        request.Headers.Remove("Cookie");
+        request.Headers.Add("Cookie", $"{SecureName}={(second == "same" ? cookie : "eyJhbGciOiJIUzI1NiJ9.e30.planted")}; {SecureName}={cookie}");
+
+        var response = await client.SendAsync(request);
+
+        response.Should().HaveStatusCode(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var body = await response.JsonAsync();
+        body.GetProperty("reason").GetString().Should().Be("refresh_cookie_duplicated");
+        body.TryGetProperty("access_token", out _).Should().BeFalse();
+        // nothing was used up: the page's own cookie alone still refreshes
+        (await client.SendAsync(RefreshByCookie(cookie))).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
     [Fact]
     public async Task PutsTheRefreshTokenInAHardenedCookieAndNotInTheBody()
     {

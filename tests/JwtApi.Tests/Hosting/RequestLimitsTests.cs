@@ -41,6 +41,26 @@ public sealed class RequestLimitsTests : IDisposable
         response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
     }
 
+    [Theory]
+    [InlineData("POST", "/users")]
+    [InlineData("PUT", "/users/{id}/roles")]
+    [InlineData("PUT", "/me/password")]
+    public async Task Answers413GivenBodyOver16KBToAnAuthenticatedWrite(string method, string path)
+    {
+        var admin = await _app.AdminAsync();
+        using var client = _server.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", await _app.LoginAsync(admin));
+        var request = new HttpRequestMessage(new HttpMethod(method), path.Replace("{id}", admin.Id.ToString()))
+        {
+            Content = JsonOfSize(100 * 1024),
+        };
+
+        var response = await client.SendAsync(request);
+
+        response.Should().HaveStatusCode(HttpStatusCode.RequestEntityTooLarge);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+    }
+
     [Fact]
     public async Task Answers413GivenChunkedBodyOver16KB()
     {

@@ -67,6 +67,8 @@ public sealed class AdminUsersTests(JwtApiFactory app) : IClassFixture<JwtApiFac
     [InlineData("pageSize=0")]
     [InlineData("pageSize=101")]
     [InlineData("page=abc")]
+    [InlineData("page=21474838&pageSize=100")]   // the offset would overflow a 32-bit integer
+    [InlineData("page=2147483647&pageSize=2")]
     public async Task Returns400GivenBadPaging(string query)
     {
         using var admin = await AdminClientAsync();

@@ -54,14 +54,26 @@ public sealed class CurrentUser(AppDb db, TokenRevoker revoker, IHttpContextAcce
         return new CallerRow(user, refusal);
     }
 
-    // Tracked only in the write's transaction, and only there first: EF Core hands back an entity it already
-    // tracks without refreshing it, which would check the row as it was before the lock.
+    // Tracked only in the write's transaction: the row is read there, never taken from what the context already
+    // tracks (EF Core hands back a tracked entity without refreshing it, which would check the row as it was
+    // before the lock, e.g. as a sign-in earlier in the same request read it).
     private async Task<(User? User, ProblemHttpResult? Refusal)> CheckAsync(string? role, bool tracked, CancellationToken ct)
     {
         var caller = http.HttpContext?.User ?? throw new InvalidOperationException("No request: CurrentUser serves endpoints only.");
         var token = AccessTokenClaims.Of(caller);
+        if (!Guid.TryParse(token.UserId, out var id))
+        {
+            return (null, Refuse(BearerProblems.TokenRevoked()));
+        }
+        if (tracked)
+        {
+            foreach (var stale in db.ChangeTracker.Entries<User>().Where(e => e.Entity.Id == id).ToList())
+            {
+                stale.State = EntityState.Detached;
+            }
+        }
         IQueryable<User> users = tracked ? db.Users : db.Users.AsNoTracking();
-        var user = Guid.TryParse(token.UserId, out var id) ? await users.FirstOrDefaultAsync(u => u.Id == id, ct) : null;
+        var user = await users.FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null || user.Disabled)
         {
             return (null, Refuse(BearerProblems.TokenRevoked()));

@@ -20,6 +20,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.AddHosting();   // Hosting/HostingSetup.cs: JSON shape, validation, health
 builder.AddTelemetry(); // Hosting/TelemetrySetup.cs: metrics and traces; OTLP export when Telemetry:Otlp:Endpoint is set
 builder.AddApiErrors(); // Hosting/ApiErrors.cs
+builder.AddPublicOrigin(); // Hosting/PublicOrigin.cs: Hosting:PublicOrigin for discovery, and AllowedHosts from it
 builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT misconfigurations
 builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
@@ -31,6 +32,7 @@ builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs
 
 var app = builder.Build();
 app.UseApiErrors();
+app.UseAllowedHosts();  // Hosting/PublicOrigin.cs: 400 problem+json for a Host not in AllowedHosts
 app.UseTransport();     // Hosting/Transport.cs: security headers, HTTPS and HSTS, CORS
 app.UseDemo();          // Hosting/Demo.cs: the demo SPA at /demo/ (wwwroot/demo), with its own CSP
 app.UseRateLimiter();

@@ -2,6 +2,10 @@ using JwtApi.Auth;
 using JwtApi.Storage;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
@@ -41,14 +45,17 @@ public static class ApiErrors
 }
 
 /// <summary>Client mistakes caught while binding the request: answered 4xx with what was wrong.</summary>
-internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+internal sealed partial class BadRequestExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext http, Exception exception, CancellationToken ct)
     {
         var (status, title, detail, retryAfter) = exception switch
         {
-            BadHttpRequestException { InnerException: JsonException json } =>
-                (400, "Invalid JSON body", $"The request body is not valid JSON for this endpoint: {json.Message}", null),
+            // not JSON at all: the reader's message says where, in the client's terms
+            BadHttpRequestException { InnerException: JsonException { InnerException: JsonException } json } =>
+                (400, "Invalid JSON body", $"The request body is not valid JSON: {json.Message}", null),
+            // JSON of the wrong shape: answered below, naming the field and the JSON type it needs
+            BadHttpRequestException { InnerException: JsonException } => (400, "Invalid JSON body", "", null),
             BadHttpRequestException { StatusCode: 415 } =>
                 (415, "Unsupported media type", "Send the request body as JSON with 'Content-Type: application/json'.", null),
             // The framework's JSON reading throws this, unhandled, for a charset .NET has no encoding for: a made-up
@@ -85,10 +92,90 @@ internal sealed class BadRequestExceptionHandler(IProblemDetailsService problems
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
+            ProblemDetails = exception.InnerException is JsonException { InnerException: not JsonException } shape && detail.Length == 0
+                ? WrongShape(http, shape)
+                : new ProblemDetails { Status = status, Title = title, Detail = detail },
             Exception = exception,
         });
     }
+
+    /// <summary>
+    /// JSON that parsed but does not fit the endpoint (<c>{"username": 5}</c>, a body <c>[]</c>): the field as the
+    /// client spelled it and the JSON type it needs. System.Text.Json's own message names the .NET type it could
+    /// not make ("could not be converted to JwtApi.Auth.LoginRequest"): our internals, and no help to a client.
+    /// </summary>
+    private static HttpValidationProblemDetails WrongShape(HttpContext http, JsonException json)
+    {
+        var path = json.Path ?? "$";
+        var field = path == "$" ? null : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path[1..];
+        var expected = ExpectedJsonType(http, path);
+        var message = (field, expected) switch
+        {
+            (null, { } type) => $"The request body must be a JSON {type}.",
+            (null, null) => "The request body does not have the shape this endpoint expects.",
+            (_, { } type) => $"The field '{field}' must be a JSON {type}.",
+            _ => $"The field '{field}' has a value of the wrong type.",
+        };
+        return new HttpValidationProblemDetails(new Dictionary<string, string[]> { [field ?? "$"] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "Invalid JSON body",
+            Detail = message,
+        };
+    }
+
+    /// <summary>
+    /// What JSON type the endpoint's body needs at <paramref name="path"/> (string, number, boolean, array, object),
+    /// found by walking the body type's JSON contract the way the serializer read it; null if it cannot be told.
+    /// </summary>
+    private static string? ExpectedJsonType(HttpContext http, string path)
+    {
+        // the exception handler has already cleared the request's endpoint; its feature keeps the one that threw
+        var endpoint = http.Features.Get<IExceptionHandlerFeature>()?.Endpoint ?? http.GetEndpoint();
+        var type = endpoint?.Metadata.GetMetadata<IAcceptsMetadata>()?.RequestType;
+        var options = http.RequestServices.GetRequiredService<IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions>>().Value.SerializerOptions;
+        foreach (Match segment in PathSegment().Matches(path))
+        {
+            if (type is null)
+            {
+                return null;
+            }
+            var info = options.GetTypeInfo(type);
+            type = segment.Groups["index"].Success
+                ? info.ElementType
+                : info.Properties.FirstOrDefault(p => string.Equals(p.Name,
+                    segment.Groups["name"].Success ? segment.Groups["name"].Value : segment.Groups["quoted"].Value.Replace("''", "'", StringComparison.Ordinal),
+                    options.PropertyNameCaseInsensitive ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal))?.PropertyType;
+        }
+        if (type is null)
+        {
+            return null;
+        }
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type == typeof(string) || type == typeof(Guid) || type == typeof(DateTimeOffset) || type == typeof(DateTime) ||
+            type == typeof(TimeSpan) || type == typeof(char) || type == typeof(Uri))
+        {
+            return "string";
+        }
+        if (type == typeof(bool))
+        {
+            return "boolean";
+        }
+        if (type.IsPrimitive || type == typeof(decimal) || type.IsEnum)
+        {
+            return "number";
+        }
+        return options.GetTypeInfo(type).Kind switch
+        {
+            JsonTypeInfoKind.Enumerable => "array",
+            JsonTypeInfoKind.Object or JsonTypeInfoKind.Dictionary => "object",
+            _ => null,
+        };
+    }
+
+    /// <summary>One step of System.Text.Json's path: <c>.name</c>, <c>['odd name']</c> or <c>[0]</c>.</summary>
+    [GeneratedRegex(@"\.(?<name>[^.\[]+)|\['(?<quoted>(?:[^']|'')*)'\]|\[(?<index>\d+)\]")]
+    private static partial Regex PathSegment();
 
     private static bool HasUnknownCharset(HttpRequest request)
     {

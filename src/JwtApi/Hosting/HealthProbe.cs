@@ -17,6 +17,13 @@ public static class HealthProbe
         return new Uri($"http://127.0.0.1:{port}/health/ready");
     }
 
+    /// <summary>
+    /// The Host the probe names: the public origin's (<c>Hosting__PublicOrigin</c>), when set, because AllowedHosts
+    /// then answers 400 to the loopback address it connects to. Null: the URL's own.
+    /// </summary>
+    public static string? HostHeader(string? publicOrigin) =>
+        Uri.TryCreate(publicOrigin?.Trim(), UriKind.Absolute, out var origin) && origin.Scheme is "http" or "https" ? origin.Authority : null;
+
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error)
     {
         Uri? url;
@@ -34,7 +41,9 @@ public static class HealthProbe
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         try
         {
-            using var response = await client.GetAsync(url);
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.Host = HostHeader(Environment.GetEnvironmentVariable("Hosting__PublicOrigin"));
+            using var response = await client.SendAsync(request);
             output.WriteLine($"{url}: {(int)response.StatusCode}");
             return response.IsSuccessStatusCode ? 0 : 1;
         }

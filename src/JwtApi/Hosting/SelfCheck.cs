@@ -145,6 +145,19 @@ public static class SelfCheck
                 "role checks fail. Leave MapInboundClaims = false (Tokens/TokensSetup.cs).", Fatal: true)
             : null;
 
+    /// <summary>
+    /// Outside Development, without <c>Hosting:PublicOrigin</c> the discovery document names URLs from each request's
+    /// <c>Host</c>: it is served <c>no-store</c> and every Host is answered. Works; but other services then find the
+    /// keys wherever their own request said, and no cache can help.
+    /// </summary>
+    public static SelfCheckFinding? PublicOriginNotConfigured(PublicOriginOptions options) =>
+        options.Origin is null
+            ? new SelfCheckFinding(
+                "Hosting:PublicOrigin is not set: the discovery document names its URLs after each request's Host header " +
+                "(served Cache-Control: no-store), and requests for any Host are answered. Set Hosting:PublicOrigin " +
+                "(environment variable Hosting__PublicOrigin) to the URL clients use, such as https://auth.example.com.", Fatal: false)
+            : null;
+
     /// <summary>Outside Development, listening on plain HTTP alone is fine only behind a proxy that terminates TLS.</summary>
     public static SelfCheckFinding? PlainHttpOnly(IReadOnlyCollection<string> addresses) =>
         addresses.Count > 0 && !addresses.Any(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -156,7 +169,7 @@ public static class SelfCheck
 
 /// <summary>Runs <see cref="SelfCheck"/> before the service takes requests (and the HTTPS check once it listens).</summary>
 internal sealed partial class StartupSelfCheck(
-    IHostEnvironment env, SigningKeys keys, RefreshKey refreshKey, IOptionsMonitor<JwtBearerOptions> bearer,
+    IHostEnvironment env, SigningKeys keys, RefreshKey refreshKey, IOptionsMonitor<JwtBearerOptions> bearer, IOptions<PublicOriginOptions> origin,
     IServer server, IHostApplicationLifetime lifetime, ILogger<StartupSelfCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -165,6 +178,7 @@ internal sealed partial class StartupSelfCheck(
                 keys.Validating.Select(k => ("The HS256 access-token key", k)).Append(("Jwt:RefreshSigningKey", refreshKey.Key)))
             .Append(SelfCheck.MixedIdentityModelVersions(SelfCheck.LoadedIdentityModelAssemblies()))
             .Append(SelfCheck.InboundClaimMapping(bearer.Get(JwtBearerDefaults.AuthenticationScheme)))
+            .Append(env.IsDevelopment() ? null : SelfCheck.PublicOriginNotConfigured(origin.Value))
             .OfType<SelfCheckFinding>()
             .ToList();
         var fatal = findings.Where(f => f.Fatal).ToList();

@@ -1,3 +1,5 @@
+using System.Buffers.Text;
+using System.Text.Json;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
@@ -35,13 +37,26 @@ public static class AccessTokenValidation
 
     /// <summary>
     /// What <see cref="Parameters"/> cannot express, for a token whose signature and claims have validated: why it
-    /// is still refused, or null.
+    /// is still refused, or null. These are the tokens a key holder signed badly (a bug in another issuer sharing
+    /// the key, or the key in the wrong hands): the signature is good, the content is not what we issue.
     /// </summary>
-    public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew)
+    public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew, TimeSpan accessTokenLifetime)
     {
+        // Checked before the request reaches IdentityModel (BearerEvents' OnMessageReceived); again here, so that
+        // whatever hands a token to this method (a cache included) meets the same rule.
+        if (HasNonCanonicalSignature(token.EncodedToken))
+        {
+            return new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url.");
+        }
+        // RFC 7519 §2: exp, nbf and iat are NumericDates, JSON numbers. IdentityModel also reads a string of digits
+        // ("exp":"1900000000"), so the parsed token no longer tells; the payload as sent does.
+        if (NonNumericDate(token.EncodedPayload) is { } claim)
+        {
+            return new SecurityTokenInvalidNumericDateException($"The token's {claim} is not a JSON number.");
+        }
         // Every token we issue names its id, subject and issue time (RFC 9068 §2.2); endpoints rely on them.
         if (string.IsNullOrEmpty(token.Id) || string.IsNullOrEmpty(token.Subject) ||
-            !token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out _))
+            !token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Iat, out var iat))
         {
             return new SecurityTokenMissingClaimsException("The token lacks its jti, sub or iat claim.");
         }
@@ -58,6 +73,101 @@ public static class AccessTokenValidation
         {
             return new SecurityTokenIssuedInFutureException("The token's iat is in the future.");
         }
+        // We never issue a token living longer than Jwt:AccessTokenLifetime: a longer one (a year, signed by a key
+        // holder) works for that long once stolen, whatever the configured lifetime promises. The skew allows for
+        // an issuer whose clock moved while it signed.
+        if (token.TryGetPayloadValue<long>(JwtRegisteredClaimNames.Exp, out var exp) &&
+            exp - iat > (long)(accessTokenLifetime + clockSkew).TotalSeconds)
+        {
+            return new SecurityTokenLifetimeTooLongException("The token's lifetime (exp - iat) is longer than this service issues.");
+        }
         return null;
+    }
+
+    /// <summary>The registered time claims, which must be JSON numbers when present.</summary>
+    private static readonly string[] NumericDateClaims = [JwtRegisteredClaimNames.Exp, JwtRegisteredClaimNames.Nbf, JwtRegisteredClaimNames.Iat];
+
+    /// <summary>The first of exp, nbf and iat in the base64url payload that is present but not a JSON number, or null.</summary>
+    internal static string? NonNumericDate(string encodedPayload)
+    {
+        byte[] json;
+        try
+        {
+            json = Base64Url.DecodeFromChars(encodedPayload);
+        }
+        catch (FormatException)
+        {
+            return null;   // IdentityModel parsed it, so this does not happen; its own refusal stands if it does
+        }
+        var reader = new Utf8JsonReader(json);
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return null;
+        }
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            string? name = null;
+            foreach (var claim in NumericDateClaims)
+            {
+                if (reader.ValueTextEquals(claim))
+                {
+                    name = claim;
+                    break;
+                }
+            }
+            reader.Read();
+            if (name is not null && reader.TokenType != JsonTokenType.Number)
+            {
+                return name;
+            }
+            reader.Skip();
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// True when the signature of a compact JWS (three segments) is spelled in a way base64url decoding forgives
+    /// but RFC 7515 §2 does not allow: padding <c>=</c>, or set bits past the last byte in the final character.
+    /// Such a token carries a valid signature under another spelling: a second token string for one token, which
+    /// slips past anything keyed on the string (a cache, a list of seen tokens). Header and payload need no such
+    /// check: their spelling is what is signed. A segment that is not base64url at all is left to IdentityModel.
+    /// </summary>
+    public static bool HasNonCanonicalSignature(ReadOnlySpan<char> token)
+    {
+        var dot = token.LastIndexOf('.');
+        if (dot < 0 || token[..dot].Count('.') != 1)
+        {
+            return false;
+        }
+        var signature = token[(dot + 1)..];
+        if (signature.Contains('='))
+        {
+            return true;
+        }
+        // 4n characters hold whole bytes (no spare bits); 4n + 1 cannot be decoded at all
+        if (signature.Length % 4 is 0 or 1)
+        {
+            return false;
+        }
+        var last = -1;
+        foreach (var c in signature)
+        {
+            last = c switch
+            {
+                >= 'A' and <= 'Z' => c - 'A',
+                >= 'a' and <= 'z' => c - 'a' + 26,
+                >= '0' and <= '9' => c - '0' + 52,
+                '-' => 62,
+                '_' => 63,
+                _ => -1,
+            };
+            if (last < 0)
+            {
+                return false;
+            }
+        }
+        // 4n + 2 characters: the last holds 2 bits of the last byte and 4 spare; 4n + 3: 4 bits and 2 spare
+        var spare = signature.Length % 4 == 2 ? 0b1111 : 0b11;
+        return (last & spare) != 0;
     }
 }

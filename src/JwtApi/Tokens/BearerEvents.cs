@@ -17,6 +17,15 @@ public sealed class SecurityTokenIssuedInFutureException(string message) : Secur
 /// <summary>A correctly signed token with a <c>crit</c> header: it requires extensions the service does not implement.</summary>
 public sealed class SecurityTokenUnsupportedCriticalHeaderException(string message) : SecurityTokenException(message);
 
+/// <summary>A correctly signed token whose <c>exp</c>, <c>nbf</c> or <c>iat</c> is not a JSON number (RFC 7519 NumericDate).</summary>
+public sealed class SecurityTokenInvalidNumericDateException(string message) : SecurityTokenException(message);
+
+/// <summary>A correctly signed token whose <c>exp</c> − <c>iat</c> exceeds the access-token lifetime plus the clock skew.</summary>
+public sealed class SecurityTokenLifetimeTooLongException(string message) : SecurityTokenException(message);
+
+/// <summary>A token whose signature is spelled in non-canonical base64url (padding, or set spare bits).</summary>
+public sealed class SecurityTokenNonCanonicalSignatureException(string message) : SecurityTokenException(message);
+
 /// <summary>A bearer token longer than <see cref="BearerEvents.MaxTokenLength"/>, refused unread.</summary>
 public sealed class SecurityTokenTooLargeException(string message) : SecurityTokenException(message);
 
@@ -35,15 +44,22 @@ public static class BearerEvents
     /// </summary>
     public const int MaxTokenLength = 8192;
 
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, Telemetry telemetry) => new()
+    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, Telemetry telemetry, TimeSpan accessTokenLifetime) => new()
     {
         OnMessageReceived = context =>
         {
             // Before JwtBearer parses it: base64 decoding and JSON reading of a huge token is work an attacker
             // gets for free, once per request.
-            if (BearerToken(context.Request) is { Length: > MaxTokenLength })
+            var token = BearerToken(context.Request);
+            if (token is { Length: > MaxTokenLength })
             {
                 context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
+            }
+            // Before the validated-token cache, which is keyed on the token string: another spelling of a cached
+            // token's signature would miss it and validate, so it is refused here, on every request.
+            else if (token is not null && AccessTokenValidation.HasNonCanonicalSignature(token))
+            {
+                context.Fail(new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url."));
             }
             return Task.CompletedTask;
         },
@@ -54,7 +70,8 @@ public static class BearerEvents
                 context.Fail(new SecurityTokenMissingClaimsException("The token is not a JWS with claims."));
             }
             // Judged on the clock IdentityModel judges nbf and exp on (8.23 offers no hook for another one).
-            else if (AccessTokenValidation.Refusal(token, TimeProvider.System.GetUtcNow(), context.Options.TokenValidationParameters.ClockSkew) is { } refusal)
+            else if (AccessTokenValidation.Refusal(token, TimeProvider.System.GetUtcNow(),
+                         context.Options.TokenValidationParameters.ClockSkew, accessTokenLifetime) is { } refusal)
             {
                 context.Fail(refusal);
             }
@@ -84,6 +101,9 @@ public static class BearerEvents
         SecurityTokenRevokedException => new("token_revoked", "The token has been revoked."),
         SecurityTokenMissingClaimsException => new("missing_claims", "The token lacks a required claim."),
         SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
+        SecurityTokenNonCanonicalSignatureException => new("non_canonical_signature", "The token's signature is not in canonical base64url."),
+        SecurityTokenInvalidNumericDateException => new("invalid_numeric_date", "The token's exp, nbf or iat is not a JSON number."),
+        SecurityTokenLifetimeTooLongException => new("lifetime_too_long", "The token's lifetime is longer than this service issues."),
         SecurityTokenExpiredException => new("token_expired", "The token has expired."),
         SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
         SecurityTokenUnsupportedCriticalHeaderException => new("unsupported_critical_header", "The token requires an extension this service does not support."),

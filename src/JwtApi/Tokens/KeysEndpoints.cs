@@ -1,5 +1,7 @@
 using JwtApi.Auth;
+using JwtApi.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace JwtApi.Tokens;
 
@@ -49,16 +51,25 @@ public static class KeysEndpoints
         return TypedResults.Ok(published.KeySet);
     }
 
-    static Ok<DiscoveryDocument> Discovery(PublishedKeys published, HttpRequest request, HttpResponse response)
+    static Ok<DiscoveryDocument> Discovery(
+        PublishedKeys published, IOptions<PublicOriginOptions> origin, HttpRequest request, HttpResponse response)
     {
-        response.Headers.CacheControl = $"public, max-age={(int)CacheLifetime.TotalSeconds}";
-        var baseUrl = $"{request.Scheme}://{request.Host}{request.PathBase}";
-        return TypedResults.Ok(published.Discovery(baseUrl));
+        if (origin.Value.Origin is { } configured)
+        {
+            // the same document whatever the request's Host says: safe for any cache to keep and hand on
+            response.Headers.CacheControl = $"public, max-age={(int)CacheLifetime.TotalSeconds}";
+            return TypedResults.Ok(published.Discovery(configured + request.PathBase));
+        }
+        // Built from the request's Host, which the client chooses: with Host: evil.example it names
+        // http://evil.example/.well-known/jwks.json. Right for that client, poison for anyone else a shared cache
+        // would hand it to; so no cache keeps it (Hosting:PublicOrigin lifts this).
+        response.Headers.CacheControl = "no-store";
+        return TypedResults.Ok(published.Discovery($"{request.Scheme}://{request.Host}{request.PathBase}"));
     }
 }
 
 /// <summary>The published forms of the key set, computed once: the keys do not change while the process runs.</summary>
-public sealed class PublishedKeys(SigningKeys keys, Microsoft.Extensions.Options.IOptions<JwtOptions> options)
+public sealed class PublishedKeys(SigningKeys keys, IOptions<JwtOptions> options)
 {
     public JsonWebKeySet KeySet { get; } = new(keys.Validating.Where(k => k.IsAsymmetric).Select(ToJwk).ToList());
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Security.Claims;
+using System.Security.Cryptography;
 using JwtApi.Storage;
 using JwtApi.Users;
 using Microsoft.Extensions.Options;
@@ -36,13 +37,46 @@ public sealed record RefreshKey(SigningKey Key)
                     $"to a secret of its own, not the access-token key. {SigningKeys.HowToMakeHmacKey}";
             return false;
         }
-        if (options.RefreshSigningKey.Trim() == options.SigningKey?.Trim())
+        if (!SigningKeys.TryHmac(options.RefreshSigningKey, "Jwt:RefreshSigningKey", "rt-", out key, out error))
         {
-            // One key for both would leave only typ and aud between a refresh token and an API that takes it.
-            error = $"Jwt:RefreshSigningKey must differ from Jwt:SigningKey. {SigningKeys.HowToMakeHmacKey}";
             return false;
         }
-        return SigningKeys.TryHmac(options.RefreshSigningKey, "Jwt:RefreshSigningKey", "rt-", out key, out error);
+        // One key for both would leave only typ and aud between a refresh token and an API that takes it. Compared
+        // as the bytes that sign, so the same secret with other whitespace or spare bits, or listed in the key
+        // set, is caught as well as the same string.
+        var refresh = ((SymmetricSecurityKey)key!.Key).Key;
+        foreach (var (setting, secret) in AccessTokenSecrets(options))
+        {
+            if (Decoded(secret) is { } bytes && CryptographicOperations.FixedTimeEquals(bytes, refresh))
+            {
+                key = null;
+                error = $"Jwt:RefreshSigningKey must differ from {setting}: refresh tokens need a secret of their own. {SigningKeys.HowToMakeHmacKey}";
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /// <summary>Every configured access-token HMAC secret, by the setting that holds it.</summary>
+    private static IEnumerable<(string Setting, string Secret)> AccessTokenSecrets(JwtOptions options)
+    {
+        if (!string.IsNullOrWhiteSpace(options.SigningKey))
+        {
+            yield return ("Jwt:SigningKey", options.SigningKey);
+        }
+        for (var i = 0; i < options.SigningKeys.Count; i++)
+        {
+            if (options.SigningKeys[i].Secret is { } secret && !string.IsNullOrWhiteSpace(secret))
+            {
+                yield return ($"Jwt:SigningKeys:{i}:Secret", secret);
+            }
+        }
+    }
+
+    private static byte[]? Decoded(string base64)
+    {
+        var bytes = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64.Trim(), bytes, out var length) ? bytes[..length] : null;
     }
 }
 

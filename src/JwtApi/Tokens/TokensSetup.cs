@@ -52,7 +52,7 @@ public static class TokensSetup
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations, keys, telemetry);
+                bearer.Events = BearerEvents.Create(revocations, keys, telemetry, jwt.Value.AccessTokenLifetime);
             });
         return builder;
     }

@@ -191,6 +191,11 @@ public sealed class FuzzTests(FuzzApiFactory app, ITestOutputHelper output) : IC
         {
             return $"expected an application/problem+json body with status and title, got {answer}";
         }
+        // a refusal speaks the client's terms (fields, JSON types), never the service's own .NET types
+        if (answer.Body.Contains("JwtApi.", StringComparison.Ordinal) || answer.Body.Contains("System.", StringComparison.Ordinal))
+        {
+            return $"a problem body naming a .NET type: {answer}";
+        }
         return null;
     }
 

@@ -65,6 +65,48 @@ public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory
         undeclared.Should().BeEmpty();
     }
 
+    public static TheoryData<string, string, string, string> WrongShapes => new()
+    {
+        // endpoint, body, the field as sent (or $ for the whole body), what the answer says it must be
+        { "POST /login", "{\"username\": 5, \"password\": \"x\"}", "username", "The field 'username' must be a JSON string." },
+        { "POST /login", "{\"username\": \"a\", \"password\": [\"x\"]}", "password", "The field 'password' must be a JSON string." },
+        { "POST /login", "{\"username\": \"a\", \"password\": \"x\", \"refresh_cookie\": \"yes\"}", "refresh_cookie", "The field 'refresh_cookie' must be a JSON boolean." },
+        { "POST /login", "[]", "$", "The request body must be a JSON object." },
+        { "POST /login", "\"x\"", "$", "The request body must be a JSON object." },
+        { "POST /login", "5", "$", "The request body must be a JSON object." },
+        { "POST /register", "{\"username\": {}, \"password\": \"x\"}", "username", "The field 'username' must be a JSON string." },
+        { "POST /register", "[]", "$", "The request body must be a JSON object." },
+        { "POST /refresh", "{\"refresh_token\": 5}", "refresh_token", "The field 'refresh_token' must be a JSON string." },
+        { "POST /refresh", "\"x\"", "$", "The request body must be a JSON object." },
+        { "POST /users", "{\"username\": \"someone\", \"password\": \"a-valid-password\", \"roles\": \"admin\"}", "roles", "The field 'roles' must be a JSON array." },
+        { "POST /users", "{\"username\": \"someone\", \"password\": \"a-valid-password\", \"roles\": [5]}", "roles[0]", "The field 'roles[0]' must be a JSON string." },
+        { "POST /users", "5", "$", "The request body must be a JSON object." },
+        { "PUT /users/00000000-0000-0000-0000-000000000001/roles", "{\"roles\": {\"a\": 1}}", "roles", "The field 'roles' must be a JSON array." },
+        { "PUT /me/password", "{\"current_password\": true, \"new_password\": \"x\"}", "current_password", "The field 'current_password' must be a JSON string." },
+    };
+
+    [Theory]
+    [MemberData(nameof(WrongShapes))]
+    public async Task Returns400NamingTheFieldAndJsonTypeGivenBodyOfTheWrongShape(string endpoint, string body, string field, string message)
+    {
+        using var admin = await app.ClientForAsync(await app.AdminAsync());
+        var (method, path) = (endpoint.Split(' ')[0], endpoint.Split(' ')[1]);
+
+        var response = await admin.SendAsync(new HttpRequestMessage(new HttpMethod(method), path)
+        {
+            Content = new StringContent(body, System.Text.Encoding.UTF8, "application/json"),
+        });
+
+        response.Should().HaveStatusCode(HttpStatusCode.BadRequest);
+        response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+        var text = await response.Content.ReadAsStringAsync();
+        text.Should().NotContain("JwtApi.").And.NotContain("System.");
+        var problem = await response.JsonAsync();
+        problem.GetProperty("title").GetString().Should().Be("Invalid JSON body");
+        problem.GetProperty("detail").GetString().Should().Be(message);
+        problem.GetProperty("errors").GetProperty(field)[0].GetString().Should().Be(message);
+    }
+
     [Fact]
     public async Task NeverAnswers5xxGivenHostileInputs()
     {
@@ -84,6 +126,8 @@ public sealed class ErrorsTests(JwtApiFactory app) : IClassFixture<JwtApiFactory
                 });
                 ((int)response.StatusCode).Should().BeInRange(400, 499, $"{method} {path} with {body[..Math.Min(body.Length, 40)]}");
                 response.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+                // the client's terms, never our types
+                (await response.Content.ReadAsStringAsync()).Should().NotContain("JwtApi.").And.NotContain("System.");
             }
         }
     }

@@ -28,6 +28,8 @@ public sealed class SelfCheckTests : IDisposable
         _factories.Add(factory);
         // Passwords:WorkFactor below 10 is for the Testing environment only
         factory.Settings["Passwords:WorkFactor"] = environment == "Testing" ? "4" : "10";
+        // the test clients' Host; each check below is about one finding
+        factory.Settings["Hosting:PublicOrigin"] = "http://localhost";
         foreach (var (key, value) in settings)
         {
             factory.Settings[key] = value;
@@ -118,6 +120,27 @@ public sealed class SelfCheckTests : IDisposable
         factory.StartServer();
 
         SelfCheckWarnings(factory).Should().ContainSingle().Which.Should().Contain("No HTTPS endpoint").And.Contain("http://127.0.0.1:");
+    }
+
+    [Fact]
+    public async Task WarnsGivenNoPublicOriginOutsideDevelopment()
+    {
+        using var factory = WithLogs(Factory("Production", ("Hosting:PublicOrigin", null)));
+
+        (await factory.CreateClient().GetAsync("/health")).Should().HaveStatusCode(HttpStatusCode.OK);
+
+        SelfCheckWarnings(factory).Should().ContainSingle().Which.Should().Contain("Hosting:PublicOrigin is not set")
+            .And.Contain("no-store").And.Contain("Hosting__PublicOrigin");
+    }
+
+    [Fact]
+    public async Task WarnsNotGivenNoPublicOriginInDevelopment()
+    {
+        using var factory = WithLogs(Factory("Development", ("Hosting:PublicOrigin", null)));
+
+        (await factory.CreateClient().GetAsync("/health")).Should().HaveStatusCode(HttpStatusCode.OK);
+
+        SelfCheckWarnings(factory).Should().BeEmpty();
     }
 
     [Fact]

@@ -153,6 +153,43 @@ public sealed class StartupTests
             .Should().Contain("Jwt:RefreshSigningKey must differ from Jwt:SigningKey");
     }
 
+    public static TheoryData<string> RespelledAccessKeys => new()
+    {
+        // the same 32 bytes, spelled otherwise: whitespace around and inside, and a spare bit set before the padding
+        " " + TestKeys.HmacBase64 + "\n",
+        TestKeys.HmacBase64.Insert(20, " "),
+        WithSpareBitSet(TestKeys.HmacBase64),
+    };
+
+    [Theory]
+    [MemberData(nameof(RespelledAccessKeys))]
+    public void RefusesToStartGivenRefreshKeyThatDecodesToTheAccessKey(string refreshKey)
+    {
+        StartupError(Factory("Production", ("Jwt:RefreshSigningKey", refreshKey)))
+            .Should().Contain("Jwt:RefreshSigningKey must differ from Jwt:SigningKey");
+    }
+
+    [Fact]
+    public void RefusesToStartGivenRefreshKeyListedInTheKeySet()
+    {
+        var other = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        var factory = Factory("Production", ("Jwt:RefreshSigningKey", TestKeys.HmacBase64));
+        factory.UseSigningKeys(new("HS256", Active: true, Secret: other), new("HS256", Secret: TestKeys.HmacBase64.Insert(8, "\n")));
+
+        StartupError(factory).Should().Contain("Jwt:RefreshSigningKey must differ from Jwt:SigningKeys:1:Secret")
+            .And.Contain("openssl rand -base64 32");
+    }
+
+    private static string WithSpareBitSet(string base64)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        var last = base64.TrimEnd('=').Length - 1;
+        var respelled = base64[..last] + alphabet[alphabet.IndexOf(base64[last], StringComparison.Ordinal) | 1] + base64[(last + 1)..];
+        respelled.Should().NotBe(base64);
+        Convert.FromBase64String(respelled).Should().Equal(Convert.FromBase64String(base64));
+        return respelled;
+    }
+
     [Fact]
     public void RefusesToStartGivenShortRefreshKey()
     {

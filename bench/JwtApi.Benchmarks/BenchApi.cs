@@ -45,6 +45,7 @@ public sealed class BenchApi(int workFactor) : WebApplicationFactory<Program>
             ["Seed:AdminUsername"] = AdminUsername,
             ["Seed:AdminPassword"] = AdminPassword,
             ["RateLimits:PerAddress:PermitLimit"] = "1000000000",
+            ["RateLimits:PerUsernameAndAddress:PermitLimit"] = "1000000000",
             ["RateLimits:PerUsername:PermitLimit"] = "1000000000",
             ["Logging:LogLevel:Default"] = "Warning",
         })

@@ -14,11 +14,15 @@ namespace JwtApi.Auth;
 /// <summary>Credentials for <c>POST /login</c>.</summary>
 /// <param name="Username">Case-insensitive.</param>
 /// <param name="Password">The account's password.</param>
-/// <param name="RefreshCookie">Browsers: true puts the refresh token in an HttpOnly cookie for /refresh instead of the body.</param>
+/// <param name="RefreshCookie">Browsers: true puts the refresh token in an HttpOnly cookie for /refresh instead of the body
+/// (and the device token in a cookie for /login as well).</param>
+/// <param name="DeviceToken">The device_token of an earlier login on this device (browsers in cookie mode send it as a
+/// cookie instead): exempts this login from the username-wide guessing limit. It never makes a wrong password right.</param>
 public sealed record LoginRequest(
     [property: Required, MaxLength(256), Display(Name = "username")] string Username,
     [property: Required, MaxLength(1024), Display(Name = "password")] string Password,
-    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);
+    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false,
+    [property: MaxLength(DeviceTokens.MaxTokenLength), Display(Name = "device_token")] string? DeviceToken = null);
 
 /// <summary>A new account for <c>POST /register</c>.</summary>
 /// <param name="Username">3-64 letters, digits, '.', '_' or '-'; unique regardless of case.</param>
@@ -43,14 +47,18 @@ public sealed record LogoutRequest([property: MaxLength(8192), Display(Name = "r
 /// <param name="ExpiresIn">Seconds until the access token expires.</param>
 /// <param name="RefreshToken">Exchange it at POST /refresh for a new pair before it expires. Keep it secret. Absent in cookie mode.</param>
 /// <param name="RefreshTokenExpiresIn">Seconds until the refresh token expires (unused for this long, the login ends).</param>
+/// <param name="DeviceToken">After a password login: keep it and send it with this device's next login (device_token),
+/// so a flood of guesses against the username from elsewhere does not lock this device out. Ends with a password
+/// change or a log-out everywhere.</param>
 public sealed record TokenResponse(
     string AccessToken, string TokenType, int ExpiresIn,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken,
-    int RefreshTokenExpiresIn)
+    int RefreshTokenExpiresIn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceToken = null)
 {
-    public static TokenResponse From(TokenPair pair, bool refreshInCookie = false) => new(
+    public static TokenResponse From(TokenPair pair, bool refreshInCookie = false, IssuedToken? device = null) => new(
         pair.Access.Token, "Bearer", (int)pair.Access.Lifetime.TotalSeconds,
-        refreshInCookie ? null : pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds);
+        refreshInCookie ? null : pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds, device?.Token);
 }
 
 public static class AuthEndpoints
@@ -100,9 +108,12 @@ public static class AuthEndpoints
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(
-        LoginRequest body, SignIn signIn, RefreshCookie cookie, HttpResponse response, CancellationToken ct)
+        LoginRequest body, SignIn signIn, RefreshCookie cookie, DeviceCookie deviceCookie, HttpRequest request,
+        HttpResponse response, CancellationToken ct)
     {
-        var result = await signIn.WithPasswordAsync(body.Username, body.Password, ct);
+        // the body's token wins, as at /refresh
+        var deviceToken = body.DeviceToken is { Length: > 0 } given ? given : deviceCookie.Read(request);
+        var result = await signIn.WithPasswordAsync(body.Username, body.Password, deviceToken, ct);
         if (result.RetryAfter is { } wait)
         {
             return RateLimits.TooManyRequests(response, wait);
@@ -111,7 +122,12 @@ public static class AuthEndpoints
         {
             return Problems.InvalidCredentials();
         }
-        return TokenResponses.Ok(response, pair, cookie, cookie.Wanted(body.RefreshCookie));
+        var inCookie = cookie.Wanted(body.RefreshCookie);
+        if (inCookie)
+        {
+            deviceCookie.Set(response, result.DeviceToken!);
+        }
+        return TokenResponses.Ok(response, pair, cookie, inCookie, result.DeviceToken);
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
@@ -210,14 +226,14 @@ public static class AuthEndpoints
 internal static class TokenResponses
 {
     /// <summary>A token response: the refresh token in the body, or in the cookie and not in the body.</summary>
-    public static Ok<TokenResponse> Ok(HttpResponse response, TokenPair pair, RefreshCookie cookie, bool inCookie)
+    public static Ok<TokenResponse> Ok(HttpResponse response, TokenPair pair, RefreshCookie cookie, bool inCookie, IssuedToken? device = null)
     {
         NoStore(response);
         if (inCookie)
         {
             cookie.Set(response, pair.Refresh);
         }
-        return TypedResults.Ok(TokenResponse.From(pair, inCookie));
+        return TypedResults.Ok(TokenResponse.From(pair, inCookie, device));
     }
 
     /// <summary>RFC 6749 §5.1: token responses must not be cached by browsers or proxies.</summary>

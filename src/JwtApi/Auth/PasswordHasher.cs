@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Threading.RateLimiting;
@@ -25,8 +27,9 @@ public sealed class PasswordHasher : IDisposable
     private readonly int _workFactor;
 
     // Verified against when the user does not exist, so an unknown name costs the same BCrypt work as a wrong
-    // password and a stopwatch cannot tell which names are registered. Made lazily: start-up stays fast.
-    private readonly Lazy<string> _dummyHash;
+    // password and a stopwatch cannot tell which names are registered; and at lower work factors to pad the check
+    // of a hash made before the work factor rose. One per work factor, made lazily: start-up stays fast.
+    private readonly ConcurrentDictionary<int, Lazy<string>> _dummyHashes = new();
 
     private readonly ConcurrencyLimiter _limiter;
     private readonly HashingThreads _threads;
@@ -44,8 +47,6 @@ public sealed class PasswordHasher : IDisposable
             QueueLimit = options.Value.MaxQueuedHashes,
             QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
         });
-        _dummyHash = new Lazy<string>(() =>
-            BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), _workFactor));
         telemetry.ObservePasswordHashingQueue(() => QueueLength);
     }
 
@@ -107,14 +108,44 @@ public sealed class PasswordHasher : IDisposable
         bool matches;
         try
         {
-            matches = BCrypt.Net.BCrypt.Verify(password, hash ?? _dummyHash.Value);
+            matches = BCrypt.Net.BCrypt.Verify(password, hash ?? DummyHash(_workFactor));
         }
         catch (BCrypt.Net.SaltParseException)
         {
             matches = false;   // a corrupt stored hash is a failed login, never a 500
         }
+        foreach (var workFactor in PaddingWorkFactors(hash, _workFactor))
+        {
+            BCrypt.Net.BCrypt.Verify(password, DummyHash(workFactor));
+        }
         // Over 72 bytes BCrypt would compare only a prefix: never a match.
         return matches && hash is not null && !tooLong;
+    }
+
+    private string DummyHash(int workFactor) => _dummyHashes.GetOrAdd(workFactor, w => new Lazy<string>(() =>
+        BCrypt.Net.BCrypt.HashPassword(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)), w))).Value;
+
+    /// <summary>
+    /// The work factors of the dummy verifies that pad the check of <paramref name="hash"/> to the cost of one at
+    /// <paramref name="workFactor"/>, so a stopwatch cannot tell an account whose hash predates a raised work
+    /// factor from an unknown name (checked at the full cost). A verify at w costs 2^w, and
+    /// 2^W - 2^w = 2^w + ... + 2^(W-1): one dummy verify at each of w..W-1. None for a hash at (or above) the
+    /// work factor, or for no hash (the dummy is at the full cost); one at the full cost for a hash BCrypt cannot
+    /// read (refused at once).
+    /// </summary>
+    public static IReadOnlyList<int> PaddingWorkFactors(string? hash, int workFactor)
+    {
+        if (hash is null)
+        {
+            return [];
+        }
+        var parts = hash.Split('$');
+        if (parts.Length != 4 || parts[0].Length != 0 || hash.Length != 60 ||
+            !int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out var stored) || stored is < 4 or > 31)
+        {
+            return [workFactor];
+        }
+        return stored >= workFactor ? [] : [.. Enumerable.Range(stored, workFactor - stored)];
     }
 
     /// <summary>True when the stored hash was made with a lower work factor than configured now.</summary>

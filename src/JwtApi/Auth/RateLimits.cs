@@ -22,9 +22,23 @@ public sealed class RateLimitOptions
     [Required, ValidateObjectMembers]
     public WindowLimit PerAddress { get; init; } = new() { PermitLimit = 60, Window = TimeSpan.FromMinutes(1) };
 
-    /// <summary>Failed password attempts at /login and /token for one username, from anywhere.</summary>
+    /// <summary>
+    /// Failed password attempts (at /login, /token and PUT /me/password) for one username from one client
+    /// address; also the limit of one device (a login presenting that user's device token).
+    /// </summary>
     [Required, ValidateObjectMembers]
-    public WindowLimit PerUsername { get; init; } = new() { PermitLimit = 10, Window = TimeSpan.FromMinutes(5) };
+    public WindowLimit PerUsernameAndAddress { get; init; } = new() { PermitLimit = 5, Window = TimeSpan.FromMinutes(5) };
+
+    /// <summary>
+    /// Failed password attempts for one username from every address together. Past it, only a login presenting
+    /// the user's device token is checked; every other one is answered 429, right password or not.
+    /// </summary>
+    [Required, ValidateObjectMembers]
+    public WindowLimit PerUsername { get; init; } = new() { PermitLimit = 100, Window = TimeSpan.FromMinutes(5) };
+
+    /// <summary>How long a device token stays valid; each login with it renews it.</summary>
+    [Range(typeof(TimeSpan), "1.00:00:00", "400.00:00:00")]
+    public TimeSpan DeviceTokenLifetime { get; init; } = TimeSpan.FromDays(90);
 }
 
 /// <summary>At most <see cref="PermitLimit"/> requests in a window that opens with the first of them.</summary>
@@ -48,7 +62,10 @@ public static class RateLimits
     {
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
-        builder.Services.AddSingleton<UsernameThrottle>();
+        builder.Services.AddScoped<LoginThrottle>();
+        builder.Services.AddHostedService<ThrottlePruner>();
+        builder.Services.AddSingleton<DeviceTokens>();
+        builder.Services.AddSingleton<DeviceCookie>();
         builder.Services.AddRateLimiter(options => options.AddPolicy<string, PerAddressLimitPolicy>(PerAddressPolicy));
         return builder;
     }
@@ -99,39 +116,6 @@ internal sealed class PerAddressLimitPolicy(IOptions<RateLimitOptions> options, 
     {
         await RateLimits.TooManyRequests(context.HttpContext.Response, RateLimits.RetryAfterOf(context.Lease)).ExecuteAsync(context.HttpContext);
     };
-}
-
-/// <summary>
-/// Failed password attempts per username. The window opens with the first failure and closes on its own: no
-/// lock is stored, so a flood against a name holds its owner back for at most one window after it stops.
-/// Successful logins never count.
-/// </summary>
-public sealed class UsernameThrottle : IDisposable
-{
-    private readonly PartitionedRateLimiter<string> _limiter;
-
-    public UsernameThrottle(IOptions<RateLimitOptions> options, TimeProvider time)
-    {
-        var limit = options.Value.PerUsername;
-        _limiter = PartitionedRateLimiter.Create<string, string>(username =>
-            RateLimitPartition.Get(username, _ => new FixedWindowLimiter(limit.PermitLimit, limit.Window, time)));
-    }
-
-    /// <summary>Null when an attempt may go ahead; otherwise how long until one may.</summary>
-    public TimeSpan? RetryAfter(string normalizedUsername)
-    {
-        // zero permits: asks, spends nothing
-        using var lease = _limiter.AttemptAcquire(normalizedUsername, 0);
-        return lease.IsAcquired ? null : RateLimits.RetryAfterOf(lease);
-    }
-
-    /// <summary>Counts a failed attempt against the username.</summary>
-    public void Failed(string normalizedUsername)
-    {
-        using var _ = _limiter.AttemptAcquire(normalizedUsername);
-    }
-
-    public void Dispose() => _limiter.Dispose();
 }
 
 /// <summary>

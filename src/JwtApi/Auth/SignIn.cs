@@ -4,32 +4,68 @@ using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
 
-/// <summary>The outcome of a password sign-in: tokens, a refusal (both null), or a throttled attempt.</summary>
-public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null);
+/// <summary>
+/// The outcome of a password sign-in: tokens and a device token, a refusal (all null), or a throttled attempt.
+/// </summary>
+public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null, IssuedToken? DeviceToken = null);
+
+/// <summary>What a password check decided.</summary>
+public enum PasswordVerdict
+{
+    /// <summary>The right password of an enabled account.</summary>
+    Verified,
+
+    /// <summary>A wrong password, an unknown user or a disabled account: one answer for all three.</summary>
+    Wrong,
+
+    /// <summary>Not checked: too many failed attempts; <see cref="PasswordCheck.RetryAfter"/> says how long to wait.</summary>
+    Throttled,
+}
+
+/// <summary>The outcome of <see cref="SignIn.VerifyPasswordAsync"/>.</summary>
+public sealed record PasswordCheck(PasswordVerdict Verdict, TimeSpan? RetryAfter = null)
+{
+    public static readonly PasswordCheck Verified = new(PasswordVerdict.Verified);
+    public static readonly PasswordCheck Wrong = new(PasswordVerdict.Wrong);
+}
 
 /// <summary>
-/// The two ways to get tokens, whatever the wire format: a username and password (<c>/login</c>, the
-/// <c>password</c> grant of <c>/token</c>) and a refresh token (<c>/refresh</c>, the <c>refresh_token</c>
-/// grant). Null means refused; callers answer every refusal alike.
+/// The one place a password is checked (<c>/login</c>, the <c>password</c> grant of <c>/token</c>, <c>PUT
+/// /me/password</c>): the same throttling, the same audit event for a failure, the same BCrypt work whether or
+/// not the account exists. And the two ways to get tokens, whatever the wire format: a username and password and
+/// a refresh token (<c>/refresh</c>, the <c>refresh_token</c> grant). Null means refused; callers answer every
+/// refusal alike.
 /// </summary>
+/// <remarks>
+/// Guessing is limited without locking the owner out (OWASP "Slow Down Online Guessing Attacks with Device
+/// Cookies"): every attempt takes a permit in the database before BCrypt runs, under the username from this
+/// client address (<see cref="RateLimitOptions.PerUsernameAndAddress"/>) and the username from anywhere
+/// (<see cref="RateLimitOptions.PerUsername"/>); a success gives them back. A login presenting a device token of
+/// that very user (same token version) counts under its device alone, so a flood from elsewhere does not stop
+/// it. Unknown-but-valid usernames count like known ones (no enumeration); names no account can have are not
+/// counted (no rows for junk), and still cost the same BCrypt work.
+/// </remarks>
 public sealed class SignIn(
-    AppDb db, PasswordHasher hasher, UsernameThrottle throttle, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit,
-    Telemetry telemetry)
+    AppDb db, PasswordHasher hasher, LoginThrottle throttle, DeviceTokens deviceTokens, IOptions<RateLimitOptions> limits,
+    IHttpContextAccessor http, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit, Telemetry telemetry,
+    ILogger<SignIn> logger)
 {
     /// <summary>
-    /// A new login (token family); no tokens for an unknown user, a wrong password or a disabled account; a
-    /// wait when the username has had too many failed attempts (checked first, so a throttled guess costs no
-    /// BCrypt and learns nothing, right password or not).
+    /// A new login (token family) and a device token for this device (the one <paramref name="deviceToken"/>
+    /// names, renewed, when it is the user's); no tokens for an unknown user, a wrong password or a disabled
+    /// account; a wait when the username has had too many failed attempts (checked first, so a throttled guess
+    /// costs no BCrypt and learns nothing, right password or not).
     /// </summary>
-    public async Task<SignInResult> WithPasswordAsync(string username, string password, CancellationToken ct)
+    public async Task<SignInResult> WithPasswordAsync(string username, string password, string? deviceToken, CancellationToken ct)
     {
         using var activity = telemetry.StartActivity(Telemetry.Activities.SignIn);
         try
         {
-            var result = await CheckPasswordAsync(username, password, ct);
+            var result = await SignInAsync(username, password, deviceToken, ct);
             telemetry.LoginEnded(activity,
                 result.Tokens is not null ? Telemetry.LoginOutcome.Success :
                 result.RetryAfter is not null ? Telemetry.LoginOutcome.Throttled :
@@ -43,38 +79,130 @@ public sealed class SignIn(
         }
     }
 
-    private async Task<SignInResult> CheckPasswordAsync(string username, string password, CancellationToken ct)
+    /// <summary>
+    /// Checks the password of an account already at hand (PUT /me/password), counted, throttled and audited as a
+    /// login is. No rehash here: the caller is about to replace the hash anyway.
+    /// </summary>
+    public async Task<PasswordCheck> VerifyPasswordAsync(User user, string password, CancellationToken ct) =>
+        (await CheckAsync(user.Username, user, password, deviceToken: null, ct)).Check;
+
+    private async Task<SignInResult> SignInAsync(string username, string password, string? deviceToken, CancellationToken ct)
     {
-        var normalized = User.Normalize(username);
-        if (throttle.RetryAfter(normalized) is { } wait)
-        {
-            audit.LoginFailed(username, "throttled");
-            return new SignInResult(null, wait);
-        }
         // No account has a name that registration refuses, so such a name is not looked up: PostgreSQL would
         // refuse the query itself for a NUL character (a 500 instead of a 401).
+        var normalized = User.Normalize(username);
         var user = User.IsValidUsername(username)
             ? await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct)
             : null;
+        var (check, device) = await CheckAsync(username, user, password, deviceToken, ct);
+        if (check.Verdict != PasswordVerdict.Verified)
+        {
+            return new SignInResult(null, check.RetryAfter);
+        }
+        if (!await RehashAsync(user!, password, ct))
+        {
+            audit.LoginFailed(username, "account_disabled");
+            return new SignInResult(null);
+        }
+        var pair = tokens.StartFamily(user!);
+        audit.LoginSucceeded(user!.Username, user.Id, pair.FamilyId);
+        // the same device id as before, so the device stays one device however often it logs in
+        return new SignInResult(pair, DeviceToken: deviceTokens.Issue(user, device?.DeviceId));
+    }
+
+    private async Task<(PasswordCheck Check, DeviceClaims? Device)> CheckAsync(
+        string username, User? user, string password, string? deviceToken, CancellationToken ct)
+    {
+        // a device token counts only for the user it names, and only until their token version changes
+        var device = user is not null && await deviceTokens.ReadAsync(deviceToken) is { } claims && claims.IsFor(user) ? claims : null;
+        var permits = new List<ThrottlePermit>(2);
+        foreach (var (key, limit) in ThrottleKeys(username, device))
+        {
+            var (permit, wait) = await throttle.TryTakeAsync(key, limit, ct);
+            if (permit is null)
+            {
+                await GiveBackAsync(permits);
+                audit.LoginFailed(username, "throttled");
+                return (new PasswordCheck(PasswordVerdict.Throttled, wait), null);
+            }
+            permits.Add(permit);
+        }
 
         // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
         // neither the body nor a stopwatch tells an attacker which accounts exist.
-        var verified = await hasher.VerifyAsync(password, user?.PasswordHash, ct);
+        bool verified;
+        try
+        {
+            verified = await hasher.VerifyAsync(password, user?.PasswordHash, ct);
+        }
+        catch (Exception e) when (e is PasswordHashingBusyException or OperationCanceledException)
+        {
+            await GiveBackAsync(permits);   // nothing was checked: nothing to count
+            throw;
+        }
         if (!verified || user is null || user.Disabled)
         {
-            throttle.Failed(normalized);
+            // the permits stay taken: this failure counts until its window ends
             audit.LoginFailed(username, user is null ? "unknown_user" : !verified ? "wrong_password" : "account_disabled");
-            return new SignInResult(null);
+            return (PasswordCheck.Wrong, null);
         }
-        if (hasher.NeedsRehash(user.PasswordHash))
+        await GiveBackAsync(permits);
+        return (PasswordCheck.Verified, device);
+    }
+
+    /// <summary>The throttle keys an attempt takes a permit under, with their limits.</summary>
+    private IEnumerable<(string Key, WindowLimit Limit)> ThrottleKeys(string username, DeviceClaims? device)
+    {
+        var options = limits.Value;
+        if (device is not null)
         {
-            // the work factor was raised since this hash was made: upgrade it while the password is at hand
-            user.PasswordHash = await hasher.HashAsync(password, ct);
-            await db.SaveChangesAsync(ct);
+            yield return ($"device:{device.UserId:N}:{device.DeviceId}", options.PerUsernameAndAddress);
+            yield break;
         }
-        var pair = tokens.StartFamily(user);
-        audit.LoginSucceeded(user.Username, user.Id, pair.FamilyId);
-        return new SignInResult(pair);
+        // Junk names are not counted: a flood of them would cost rows, and no account has one to protect.
+        if (!User.IsValidUsername(username))
+        {
+            yield break;
+        }
+        var name = User.Normalize(username);
+        yield return ($"name-address:{name}@{RateLimits.ClientPartition(http.HttpContext?.Connection.RemoteIpAddress)}", options.PerUsernameAndAddress);
+        yield return ($"name:{name}", options.PerUsername);
+    }
+
+    private async Task GiveBackAsync(List<ThrottlePermit> permits)
+    {
+        foreach (var permit in permits)
+        {
+            // not the request's token: a cancelled request must not keep a permit it never used
+            await throttle.GiveBackAsync(permit, CancellationToken.None);
+        }
+    }
+
+    /// <summary>
+    /// Upgrades a hash made before the work factor rose, while the password is at hand. False when the account
+    /// turns out deleted or disabled meanwhile.
+    /// </summary>
+    private async Task<bool> RehashAsync(User user, string password, CancellationToken ct)
+    {
+        if (!hasher.NeedsRehash(user.PasswordHash))
+        {
+            return true;
+        }
+        user.PasswordHash = await hasher.HashAsync(password, ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+            return true;
+        }
+        catch (DbUpdateConcurrencyException)
+        {
+            // The row changed since it was read (its TokenVersion is a concurrency token): the upgrade waits for
+            // the next login, and this one goes on with the row as it is now, so its tokens carry the current version.
+            logger.LogInformation("Password rehash of user {UserId} skipped: the row changed meanwhile", user.Id);
+            var entry = db.Entry(user);
+            await entry.ReloadAsync(ct);
+            return entry.State != EntityState.Detached && !user.Disabled;
+        }
     }
 
     /// <summary>

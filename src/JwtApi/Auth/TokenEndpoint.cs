@@ -11,11 +11,12 @@ namespace JwtApi.Auth;
 /// <param name="Username">grant_type=password: the username.</param>
 /// <param name="Password">grant_type=password: the password.</param>
 /// <param name="RefreshToken">grant_type=refresh_token: a refresh token from an earlier response.</param>
+/// <param name="DeviceToken">grant_type=password: the device_token of an earlier response on this device (exempts it from the username-wide guessing limit).</param>
 /// <param name="Scope">Leave empty: access is decided by the roles in the token, not by scopes.</param>
 /// <param name="ClientId">Accepted and ignored: JwtApi has no registered clients.</param>
 /// <param name="ClientSecret">Accepted and ignored, as is an 'Authorization: Basic' header.</param>
 public sealed record TokenRequest(
-    [property: Required] string GrantType, string? Username, string? Password, string? RefreshToken, string? Scope,
+    [property: Required] string GrantType, string? Username, string? Password, string? RefreshToken, string? DeviceToken, string? Scope,
     string? ClientId, string? ClientSecret);
 
 /// <summary>An OAuth 2.0 error response (RFC 6749 §5.2).</summary>
@@ -88,13 +89,13 @@ public static class TokenEndpoint
                 {
                     return InvalidRequest("grant_type=password needs username and password.");
                 }
-                var login = await signIn.WithPasswordAsync(username, password, ct);
+                var login = await signIn.WithPasswordAsync(username, password, Parameter("device_token"), ct);
                 if (login.RetryAfter is { } wait)
                 {
                     return RateLimits.TooManyRequests(request.HttpContext.Response, wait);
                 }
                 return login.Tokens is { } pair
-                    ? TypedResults.Ok(TokenResponse.From(pair))
+                    ? TypedResults.Ok(TokenResponse.From(pair, device: login.DeviceToken))
                     : Error("invalid_grant", "The username or password is incorrect.");
 
             case RefreshTokenGrant:

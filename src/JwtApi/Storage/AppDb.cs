@@ -1,3 +1,4 @@
+using JwtApi.Auth;
 using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.EntityFrameworkCore;
@@ -17,6 +18,9 @@ public abstract class AppDb : DbContext
     public DbSet<User> Users => Set<User>();
 
     public DbSet<Revocation> Revocations => Set<Revocation>();
+
+    /// <summary>Password-attempt windows (<see cref="Auth.LoginThrottle"/>), written only by its raw SQL upsert.</summary>
+    public DbSet<ThrottleWindow> LoginThrottle => Set<ThrottleWindow>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -39,5 +43,12 @@ public abstract class AppDb : DbContext
         revocation.Property(r => r.Key).HasMaxLength(64);
         revocation.HasIndex(r => new { r.Kind, r.Key });
         revocation.HasIndex(r => r.ExpiresAt);
+
+        // Table and column names are spelled out in LoginThrottle's SQL: keep them in step.
+        var throttle = modelBuilder.Entity<ThrottleWindow>();
+        throttle.ToTable("login_throttle");
+        throttle.HasKey(w => w.Key);
+        throttle.Property(w => w.Key).HasMaxLength(ThrottleWindow.KeyMaxLength);
+        throttle.HasIndex(w => w.WindowEnds);
     }
 }

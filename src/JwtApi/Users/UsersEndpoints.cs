@@ -60,7 +60,8 @@ public static class UsersEndpoints
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, PasswordHasher hasher,
-        PasswordPolicy policy, TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http, CancellationToken ct)
+        PasswordPolicy policy, SignIn signIn, TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http,
+        CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
         var read = await currentUser.ReadAsync(role: null, ct);
@@ -68,18 +69,25 @@ public static class UsersEndpoints
         {
             return read.Refusal!;
         }
-        // The current password is asked for even with a valid token: a stolen token alone must not be
-        // enough to take the account over.
-        if (!await hasher.VerifyAsync(body.CurrentPassword, user.PasswordHash, ct))
+        // The new password first: refused, it is refused alike for a right and a wrong current password, so this
+        // endpoint tells nothing about the current one (and a refused request costs no guess).
+        if (policy.Check(body.NewPassword, user.Username) is { Count: > 0 } problems)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
+        }
+        // The current password is asked for even with a valid token: a stolen token alone must not be enough to
+        // take the account over. It is checked as a login is: throttled, counted and audited the same way.
+        var check = await signIn.VerifyPasswordAsync(user, body.CurrentPassword, ct);
+        if (check.Verdict == PasswordVerdict.Throttled)
+        {
+            return RateLimits.TooManyRequests(http.Response, check.RetryAfter!.Value);
+        }
+        if (check.Verdict != PasswordVerdict.Verified)
         {
             return TypedResults.ValidationProblem(new Dictionary<string, string[]>
             {
                 ["current_password"] = ["The current password is incorrect."],
             });
-        }
-        if (policy.Check(body.NewPassword, user.Username) is { Count: > 0 } problems)
-        {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["new_password"] = [.. problems] });
         }
         var newHash = await hasher.HashAsync(body.NewPassword, ct);
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using JwtApi.Auth;
 using JwtApi.Storage;
 using JwtApi.Tests.Support;
 using Microsoft.EntityFrameworkCore;
@@ -171,5 +172,44 @@ public sealed class RehashTests(RehashTests.Factory app) : IClassFixture<RehashT
         var stored = await verify.ServiceProvider.GetRequiredService<AppDb>().Users.AsNoTracking().SingleAsync(u => u.Id == alice.Id);
         BCrypt.Net.BCrypt.PasswordNeedsRehash(stored.PasswordHash, 5).Should().BeFalse();
         BCrypt.Net.BCrypt.Verify(alice.Password, stored.PasswordHash).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task LogsInWithoutTheUpgradeGivenTheRowChangedDuringTheCheck()
+    {
+        // work factor 12 and one hash at a time: the check of an old hash takes long enough to change the row meanwhile
+        using var slow = new JwtApiFactory();
+        slow.Settings["Passwords:WorkFactor"] = "12";
+        slow.Settings["Passwords:MaxConcurrentHashes"] = "1";
+        var alice = await slow.RegisterUserAsync();
+        using (var scope = slow.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDb>();
+            var user = await db.Users.SingleAsync(u => u.Id == alice.Id);
+            user.PasswordHash = BCrypt.Net.BCrypt.HashPassword(alice.Password, 4);
+            await db.SaveChangesAsync();
+        }
+        var hasher = slow.Services.GetRequiredService<PasswordHasher>();
+
+        var login = Task.Run(async () =>
+        {
+            using var client = slow.CreateClient();
+            return await client.LoginAsync(alice.Username, alice.Password);
+        });
+        PasswordHasherTests.WaitUntil(() => hasher.FreeTurns == 0);   // the row has been read; the check runs
+        using (var scope = slow.Services.CreateScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<AppDb>();
+            (await db.Users.SingleAsync(u => u.Id == alice.Id)).BumpTokenVersion(slow.Time.GetUtcNow());   // e.g. an admin's role change
+            await db.SaveChangesAsync();
+        }
+        var response = await login;
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        // its tokens carry the version as it is now, so they work
+        (await slow.RefreshAsync(TokenSet.From(await response.JsonAsync()).Refresh)).Should().HaveStatusCode(HttpStatusCode.OK);
+        using var verify = slow.Services.CreateScope();
+        var stored = await verify.ServiceProvider.GetRequiredService<AppDb>().Users.AsNoTracking().SingleAsync(u => u.Id == alice.Id);
+        BCrypt.Net.BCrypt.PasswordNeedsRehash(stored.PasswordHash, 12).Should().BeTrue("the upgrade waits for the next login");
     }
 }

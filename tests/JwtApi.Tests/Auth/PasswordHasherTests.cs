@@ -57,6 +57,41 @@ public sealed class PasswordHasherTests
                                        r.Content.Headers.ContentType!.MediaType == "application/problem+json");
         answers.Should().OnlyContain(r => r.StatusCode == HttpStatusCode.OK || r.StatusCode == HttpStatusCode.ServiceUnavailable);
     }
+
+    [Theory]
+    [InlineData(10, 11, new[] { 10 })]
+    [InlineData(4, 12, new[] { 4, 5, 6, 7, 8, 9, 10, 11 })]
+    [InlineData(11, 11, new int[0])]
+    [InlineData(12, 11, new int[0])]
+    public void PadsAnOldWorkFactorToTheCostOfTheCurrentOne(int stored, int configured, int[] padding)
+    {
+        var hash = $"$2a${stored:D2}$" + new string('a', 53);
+
+        var pads = PasswordHasher.PaddingWorkFactors(hash, configured);
+
+        pads.Should().Equal(padding);
+        // 2^w + 2^w + ... + 2^(W-1) = 2^W: the stored hash's verify and the pads cost one verify at the current factor
+        (Math.Pow(2, stored) + pads.Sum(w => Math.Pow(2, w))).Should().Be(Math.Pow(2, Math.Max(stored, configured)));
+    }
+
+    [Theory]
+    [InlineData(null, new int[0])]             // no user: the dummy hash already costs the full work factor
+    [InlineData("not-a-bcrypt-hash", new[] { 11 })]   // refused at once: one full dummy verify instead
+    [InlineData("$2a$99$aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", new[] { 11 })]
+    public void PadsNoHashOrAnUnreadableOneAsAnUnknownUser(string? hash, int[] padding)
+    {
+        PasswordHasher.PaddingWorkFactors(hash, 11).Should().Equal(padding);
+    }
+
+    [Fact]
+    public async Task VerifiesAnOldWorkFactorHashAfterPadding()
+    {
+        using var hasher = new PasswordHasher(Options.Create(new PasswordOptions { WorkFactor = 6 }), TestTelemetry.Create());
+        var old = BCrypt.Net.BCrypt.HashPassword("old-password", 4);
+
+        (await hasher.VerifyAsync("old-password", old, CancellationToken.None)).Should().BeTrue();
+        (await hasher.VerifyAsync("wrong-password", old, CancellationToken.None)).Should().BeFalse();
+    }
 }
 
 public sealed class HashingThreadsTests

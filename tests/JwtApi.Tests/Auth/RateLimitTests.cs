@@ -9,7 +9,10 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace JwtApi.Tests.Auth;
 
-/// <summary>Throttling of the credential endpoints, per client address and per username, on the fake clock.</summary>
+/// <summary>
+/// Throttling of the credential endpoints, per client address and per username, on the fake clock. The per-username
+/// limits, device tokens and /me/password are in <see cref="LoginThrottleTests"/>.
+/// </summary>
 public sealed class RateLimitTests : IDisposable
 {
     private const string ClientHeader = ClientAddressFromHeader.Header;
@@ -162,6 +165,9 @@ public sealed class RateLimitTests : IDisposable
     [InlineData("RateLimits:PerAddress:PermitLimit", "0")]
     [InlineData("RateLimits:PerUsername:Window", "00:00:00")]
     [InlineData("RateLimits:PerUsername:Window", "2.00:00:00")]
+    [InlineData("RateLimits:PerUsernameAndAddress:PermitLimit", "0")]
+    [InlineData("RateLimits:PerUsernameAndAddress:Window", "00:00:00")]
+    [InlineData("RateLimits:DeviceTokenLifetime", "01:00:00")]
     public void RefusesToStartGivenOutOfBoundsLimit(string key, string value)
     {
         var factory = new JwtApiFactory();

@@ -13,6 +13,7 @@ public sealed class FuzzApiFactory : JwtApiFactory
     {
         // Rate limits are coming to /login, /register, /refresh and /token: a fuzz run is one very busy address.
         Settings["RateLimits:PerAddress:PermitLimit"] = "1000000";
+        Settings["RateLimits:PerUsernameAndAddress:PermitLimit"] = "1000000";
         Settings["RateLimits:PerUsername:PermitLimit"] = "1000000";
         // Thousands of refusals: log only warnings and errors.
         Settings["Logging:LogLevel:Default"] = "Warning";

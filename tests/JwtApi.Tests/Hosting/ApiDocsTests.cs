@@ -89,7 +89,7 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
         var doc = await SwaggerJsonAsync();
 
         doc.GetProperty("components").GetProperty("schemas").GetProperty("TokenResponse").GetProperty("properties")
-            .EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("access_token", "token_type", "expires_in", "refresh_token", "refresh_token_expires_in");
+            .EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("access_token", "token_type", "expires_in", "refresh_token", "refresh_token_expires_in", "device_token");
         doc.GetProperty("paths").GetProperty("/login").GetProperty("post").GetProperty("responses")
             .EnumerateObject().Select(p => p.Name).Should().Contain(["200", "400", "401"]);
     }

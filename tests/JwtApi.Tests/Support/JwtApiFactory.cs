@@ -100,6 +100,7 @@ public class JwtApiFactory : WebApplicationFactory<Program>
             ["Seed:AdminPassword"] = AdminPassword,
             // tests log in far more often than people; RateLimitTests set real limits
             ["RateLimits:PerAddress:PermitLimit"] = "1000000",
+            ["RateLimits:PerUsernameAndAddress:PermitLimit"] = "1000000",
             ["RateLimits:PerUsername:PermitLimit"] = "1000000",
         };
         foreach (var (key, value) in Settings)

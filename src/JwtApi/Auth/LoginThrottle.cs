@@ -1,0 +1,103 @@
+using JwtApi.Storage;
+using Microsoft.EntityFrameworkCore;
+
+namespace JwtApi.Auth;
+
+/// <summary>
+/// One fixed window of password attempts under one key (a username from one address, a username from
+/// anywhere, or one device of a user): when it ends (Unix seconds) and how many attempts it has counted.
+/// </summary>
+public sealed class ThrottleWindow
+{
+    public const int KeyMaxLength = 128;
+
+    public required string Key { get; init; }
+
+    public long WindowEnds { get; set; }
+
+    public int Count { get; set; }
+}
+
+/// <summary>A permit taken under a key: given back (when the attempt succeeds) to the window it was taken in.</summary>
+public sealed record ThrottlePermit(string Key, long WindowEnds);
+
+/// <summary>
+/// Password attempts counted in the database, so every instance sees one count and N instances do not give N
+/// times the guesses. An attempt takes its permit before BCrypt runs, in one atomic statement (an upsert that
+/// adds one only while the window has room), so fifty concurrent guesses cannot all be checked; a successful
+/// attempt gives its permit back. No lock is stored: a window closes on its own, so a flood holds a name back
+/// for at most one window after it stops. Expired rows are deleted by <see cref="ThrottlePruner"/>.
+/// </summary>
+public sealed class LoginThrottle(AppDb db, TimeProvider time)
+{
+    /// <summary>A permit under <paramref name="key"/>, or how long until one is free.</summary>
+    public async Task<(ThrottlePermit? Permit, TimeSpan RetryAfter)> TryTakeAsync(string key, WindowLimit limit, CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        var ends = now + (long)limit.Window.TotalSeconds;
+        var limitCount = limit.PermitLimit;
+        // A new key opens a window with one attempt; an expired window reopens with one; an open one with room
+        // counts one more. A full one matches the WHERE nowhere, so no row changes and none is returned.
+        var taken = await db.Database.SqlQuery<long>($"""
+            INSERT INTO login_throttle ("Key", "WindowEnds", "Count") VALUES ({key}, {ends}, 1)
+            ON CONFLICT ("Key") DO UPDATE SET
+                "Count" = CASE WHEN login_throttle."WindowEnds" <= {now} THEN 1 ELSE login_throttle."Count" + 1 END,
+                "WindowEnds" = CASE WHEN login_throttle."WindowEnds" <= {now} THEN {ends} ELSE login_throttle."WindowEnds" END
+            WHERE login_throttle."WindowEnds" <= {now} OR login_throttle."Count" < {limitCount}
+            RETURNING "WindowEnds" AS "Value"
+            """).ToListAsync(ct);
+        if (taken.Count == 1)
+        {
+            return (new ThrottlePermit(key, taken[0]), TimeSpan.Zero);
+        }
+        var windowEnds = await db.Database.SqlQuery<long>(
+            $"""SELECT "WindowEnds" AS "Value" FROM login_throttle WHERE "Key" = {key}""").ToListAsync(ct);
+        var wait = windowEnds.Count == 1 ? windowEnds[0] - now : 1;
+        return (null, TimeSpan.FromSeconds(Math.Max(1, wait)));
+    }
+
+    /// <summary>Gives a permit back to the window it came from (not to a later one: that window never lent it).</summary>
+    public Task GiveBackAsync(ThrottlePermit permit, CancellationToken ct) =>
+        db.Database.ExecuteSqlAsync($"""
+            UPDATE login_throttle SET "Count" = "Count" - 1
+            WHERE "Key" = {permit.Key} AND "WindowEnds" = {permit.WindowEnds} AND "Count" > 0
+            """, ct);
+
+    /// <summary>Deletes the windows that have ended: they count nothing any more.</summary>
+    public Task<int> PruneAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        return db.LoginThrottle.Where(w => w.WindowEnds <= now).ExecuteDeleteAsync(ct);
+    }
+}
+
+/// <summary>Deletes ended throttle windows every <see cref="Interval"/>, so guessing with many names leaves no lasting rows.</summary>
+public sealed class ThrottlePruner(IServiceScopeFactory scopes, TimeProvider time, ILogger<ThrottlePruner> logger) : BackgroundService
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromMinutes(5);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(Interval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await using var scope = scopes.CreateAsyncScope();
+                    var pruned = await scope.ServiceProvider.GetRequiredService<LoginThrottle>().PruneAsync(stoppingToken);
+                    logger.LogDebug("{Pruned} ended throttle windows pruned", pruned);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // a database hiccup must not stop the loop: the next round deletes the same rows
+                    logger.LogWarning(e, "Pruning throttle windows failed; retrying in {Interval}", Interval);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+}

@@ -146,7 +146,7 @@ public static class AuthEndpoints
         }
         if (fromCookie is not null && cookie.SentTwice(request))
         {
-            signIn.RefuseRefresh(null, "refresh_cookie_duplicated");
+            signIn.RefuseRefresh(null, Reasons.RefreshCookieDuplicated);
             cookie.Clear(response);
             return Problems.RefreshCookieDuplicated();
         }

@@ -105,7 +105,7 @@ public sealed class RefreshCookie(IOptions<RefreshCookieOptions> options, IOptio
     {
         if (string.IsNullOrWhiteSpace(request.Headers[CsrfHeader]))
         {
-            return "csrf_header_missing";
+            return Reasons.CsrfHeaderMissing;
         }
         var origin = request.Headers.Origin.ToString();
         if (origin.Length == 0)
@@ -116,6 +116,6 @@ public sealed class RefreshCookie(IOptions<RefreshCookieOptions> options, IOptio
         return origin.Equals(own, StringComparison.OrdinalIgnoreCase) ||
                origins.Value.AllowedOrigins.Contains(origin, StringComparer.OrdinalIgnoreCase)
             ? null
-            : "origin_not_allowed";
+            : Reasons.OriginNotAllowed;
     }
 }

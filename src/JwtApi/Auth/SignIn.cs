@@ -51,8 +51,8 @@ public sealed record PasswordCheck(PasswordVerdict Verdict, TimeSpan? RetryAfter
 /// </remarks>
 public sealed class SignIn(
     AppDb db, PasswordHasher hasher, LoginThrottle throttle, DeviceTokens deviceTokens, IOptions<RateLimitOptions> limits,
-    IHttpContextAccessor http, RefreshTokens refreshTokens, TokenIssuer tokens, AuditLog audit, Telemetry telemetry,
-    ILogger<SignIn> logger)
+    IHttpContextAccessor http, RefreshTokens refreshTokens, TokenRevoker revoker, TokenIssuer tokens, AuditLog audit,
+    Telemetry telemetry, ILogger<SignIn> logger)
 {
     /// <summary>
     /// A new login (token family) and a device token for this device (the one <paramref name="deviceToken"/>
@@ -101,7 +101,7 @@ public sealed class SignIn(
         }
         if (!await RehashAsync(user!, password, ct))
         {
-            audit.LoginFailed(username, "account_disabled");
+            audit.LoginFailed(username, Reasons.AccountDisabled);
             return new SignInResult(null);
         }
         var pair = tokens.StartFamily(user!);
@@ -122,7 +122,7 @@ public sealed class SignIn(
             if (permit is null)
             {
                 await GiveBackAsync(permits);
-                audit.LoginFailed(username, "throttled");
+                audit.LoginFailed(username, Reasons.Throttled);
                 return (new PasswordCheck(PasswordVerdict.Throttled, wait), null);
             }
             permits.Add(permit);
@@ -143,7 +143,7 @@ public sealed class SignIn(
         if (!verified || user is null || user.Disabled)
         {
             // the permits stay taken: this failure counts until its window ends
-            audit.LoginFailed(username, user is null ? "unknown_user" : !verified ? "wrong_password" : "account_disabled");
+            audit.LoginFailed(username, user is null ? Reasons.UnknownUser : !verified ? Reasons.WrongPassword : Reasons.AccountDisabled);
             return (PasswordCheck.Wrong, null);
         }
         await GiveBackAsync(permits);
@@ -215,21 +215,21 @@ public sealed class SignIn(
         var claims = await refreshTokens.ReadAsync(refreshToken);
         if (claims is null)
         {
-            RefuseRefresh(null, "invalid_refresh_token", activity);
+            RefuseRefresh(null, Reasons.InvalidRefreshToken, activity);
             return null;
         }
         var user = await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
         var refusal = user switch
         {
-            null => "user_deleted",
-            { Disabled: true } => "user_disabled",
-            _ when user.TokenVersion != claims.Version => "token_version_changed",
+            null => Reasons.UserDeleted,
+            { Disabled: true } => Reasons.UserDisabled,
+            _ when user.TokenVersion != claims.Version => Reasons.TokenVersionChanged,
             _ => null,
         };
-        // The database, not the in-memory mirror: a logout on another instance counts at once here.
-        if (refusal is null && await db.Revocations.AnyAsync(r => r.Kind == RevocationKind.Family && r.Key == claims.FamilyId, ct))
+        // the database too, not only the in-memory mirror: a logout on another instance counts at once here
+        if (refusal is null && await revoker.IsFamilyRevokedAsync(claims.FamilyId, ct))
         {
-            refusal = "login_revoked";
+            refusal = Reasons.LoginRevoked;
         }
         if (refusal is not null)
         {

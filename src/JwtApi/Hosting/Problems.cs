@@ -21,7 +21,7 @@ public static class Problems
     public static ProblemHttpResult CsrfRefused(string reason) => TypedResults.Problem(
         statusCode: StatusCodes.Status403Forbidden,
         title: "Cross-site request refused",
-        detail: reason == "origin_not_allowed"
+        detail: reason == Reasons.OriginNotAllowed
             ? "A refresh by cookie is accepted only from this service's own pages and Cors:AllowedOrigins."
             : "A refresh by cookie needs the header 'X-JwtApi-CSRF: 1' (a page of another site cannot send it).",
         extensions: new Dictionary<string, object?> { ["reason"] = reason });
@@ -31,7 +31,7 @@ public static class Problems
         statusCode: StatusCodes.Status400BadRequest,
         title: "Refresh cookie sent twice",
         detail: "The request carries two refresh cookies (another site of the same domain may have set one); neither is used. Sign in again.",
-        extensions: new Dictionary<string, object?> { ["reason"] = "refresh_cookie_duplicated" });
+        extensions: new Dictionary<string, object?> { ["reason"] = Reasons.RefreshCookieDuplicated });
 
     public static ProblemHttpResult UsernameTaken() => TypedResults.Problem(
         statusCode: StatusCodes.Status409Conflict,

@@ -104,7 +104,7 @@ public sealed class Telemetry : IDisposable
     {
         public const string Success = "success";
         public const string InvalidCredentials = "invalid_credentials";
-        public const string Throttled = "throttled";
+        public const string Throttled = Reasons.Throttled;
         public const string Busy = "busy";
     }
 

@@ -98,26 +98,26 @@ public static class BearerEvents
 
     public static Failure Describe(Exception? failure) => failure switch
     {
-        SecurityTokenRevokedException => new("token_revoked", "The token has been revoked."),
-        SecurityTokenMissingClaimsException => new("missing_claims", "The token lacks a required claim."),
-        SecurityTokenTooLargeException => new("token_too_large", "The token is larger than 8 KB."),
-        SecurityTokenNonCanonicalSignatureException => new("non_canonical_signature", "The token's signature is not in canonical base64url."),
-        SecurityTokenInvalidNumericDateException => new("invalid_numeric_date", "The token's exp, nbf or iat is not a JSON number."),
-        SecurityTokenLifetimeTooLongException => new("lifetime_too_long", "The token's lifetime is longer than this service issues."),
-        SecurityTokenExpiredException => new("token_expired", "The token has expired."),
-        SecurityTokenNotYetValidException => new("token_not_yet_valid", "The token is not valid yet."),
-        SecurityTokenUnsupportedCriticalHeaderException => new("unsupported_critical_header", "The token requires an extension this service does not support."),
-        SecurityTokenIssuedInFutureException => new("issued_in_future", "The token claims to be issued in the future."),
-        SecurityTokenNoExpirationException => new("no_expiry", "The token has no expiry."),
-        SecurityTokenInvalidLifetimeException => new("invalid_lifetime", "The token's lifetime is invalid."),
-        SecurityTokenInvalidAudienceException => new("wrong_audience", "The token is meant for another audience."),
-        SecurityTokenInvalidIssuerException => new("wrong_issuer", "The token was issued by an untrusted issuer."),
-        SecurityTokenInvalidTypeException => new("wrong_type", "The token is not an access token."),
+        SecurityTokenRevokedException => new(Reasons.TokenRevoked, "The token has been revoked."),
+        SecurityTokenMissingClaimsException => new(Reasons.MissingClaims, "The token lacks a required claim."),
+        SecurityTokenTooLargeException => new(Reasons.TokenTooLarge, "The token is larger than 8 KB."),
+        SecurityTokenNonCanonicalSignatureException => new(Reasons.NonCanonicalSignature, "The token's signature is not in canonical base64url."),
+        SecurityTokenInvalidNumericDateException => new(Reasons.InvalidNumericDate, "The token's exp, nbf or iat is not a JSON number."),
+        SecurityTokenLifetimeTooLongException => new(Reasons.LifetimeTooLong, "The token's lifetime is longer than this service issues."),
+        SecurityTokenExpiredException => new(Reasons.TokenExpired, "The token has expired."),
+        SecurityTokenNotYetValidException => new(Reasons.TokenNotYetValid, "The token is not valid yet."),
+        SecurityTokenUnsupportedCriticalHeaderException => new(Reasons.UnsupportedCriticalHeader, "The token requires an extension this service does not support."),
+        SecurityTokenIssuedInFutureException => new(Reasons.IssuedInFuture, "The token claims to be issued in the future."),
+        SecurityTokenNoExpirationException => new(Reasons.NoExpiry, "The token has no expiry."),
+        SecurityTokenInvalidLifetimeException => new(Reasons.InvalidLifetime, "The token's lifetime is invalid."),
+        SecurityTokenInvalidAudienceException => new(Reasons.WrongAudience, "The token is meant for another audience."),
+        SecurityTokenInvalidIssuerException => new(Reasons.WrongIssuer, "The token was issued by an untrusted issuer."),
+        SecurityTokenInvalidTypeException => new(Reasons.WrongType, "The token is not an access token."),
         SecurityTokenInvalidAlgorithmException => WrongAlgorithm,
-        SecurityTokenSignatureKeyNotFoundException => new("unknown_key", "The token was signed with an unknown key."),
-        SecurityTokenInvalidSignatureException => new("bad_signature", "The token's signature is invalid."),
-        SecurityTokenMalformedException or ArgumentException => new("malformed", "The token is malformed."),
-        _ => new("invalid_token", "The token is invalid."),
+        SecurityTokenSignatureKeyNotFoundException => new(Reasons.UnknownKey, "The token was signed with an unknown key."),
+        SecurityTokenInvalidSignatureException => new(Reasons.BadSignature, "The token's signature is invalid."),
+        SecurityTokenMalformedException or ArgumentException => new(Reasons.Malformed, "The token is malformed."),
+        _ => new(Reasons.InvalidToken, "The token is invalid."),
     };
 
     private static async Task WriteChallengeAsync(JwtBearerChallengeContext context, SigningKeys keys, Telemetry telemetry)
@@ -132,7 +132,7 @@ public static class BearerEvents
         }
 
         var failure = Describe(context.AuthenticateFailure);
-        if (failure.Reason == "bad_signature" && SignedWithAnotherAlgorithm(http.Request, keys))
+        if (failure.Reason == Reasons.BadSignature && SignedWithAnotherAlgorithm(http.Request, keys))
         {
             // IdentityModel reports a refused algorithm (alg:none, HS256 keyed with an RSA public key) as a bad
             // signature; say what actually happened.
@@ -145,7 +145,7 @@ public static class BearerEvents
         await WriteAsync(http, BearerProblems.InvalidToken(failure));
     }
 
-    private static readonly Failure WrongAlgorithm = new("wrong_algorithm", "The token's signing algorithm is not accepted.");
+    private static readonly Failure WrongAlgorithm = new(Reasons.WrongAlgorithm, "The token's signing algorithm is not accepted.");
 
     /// <summary>Reads the header of a token that already failed; the success path never gets here.</summary>
     private static bool SignedWithAnotherAlgorithm(HttpRequest request, SigningKeys keys)

@@ -1,3 +1,4 @@
+using JwtApi.Hosting;
 using Microsoft.AspNetCore.Mvc;
 
 namespace JwtApi.Tokens;
@@ -37,12 +38,12 @@ public static class BearerProblems
     public static BearerProblem MissingRole()
     {
         const string description = "The token does not carry a role this endpoint requires.";
-        return new("missing_role", $"Bearer error=\"insufficient_scope\", error_description=\"{description}\"", new ProblemDetails
+        return new(Reasons.MissingRole, $"Bearer error=\"insufficient_scope\", error_description=\"{description}\"", new ProblemDetails
         {
             Status = StatusCodes.Status403Forbidden,
             Title = "Forbidden",
             Detail = description,
-            Extensions = { ["error"] = "insufficient_scope", ["reason"] = "missing_role" },
+            Extensions = { ["error"] = "insufficient_scope", ["reason"] = Reasons.MissingRole },
         });
     }
 }

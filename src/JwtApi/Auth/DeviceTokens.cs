@@ -68,19 +68,8 @@ public sealed class DeviceTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOpti
         {
             return null;
         }
-        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            ValidIssuer = jwt.Value.Issuer,
-            ValidAudience = Audience,
-            ValidAlgorithms = [key.Key.Algorithm],
-            IssuerSigningKey = key.Key.Key,
-            TryAllIssuerSigningKeys = false,
-            ValidTypes = [TokenType],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            // judged below on the injected clock
-            ValidateLifetime = false,
-        });
+        // expiry judged below, on the injected clock
+        var result = await Handler.ValidateTokenAsync(token, key.ValidationFor(jwt.Value.Issuer, Audience, TokenType));
         var identity = result.ClaimsIdentity;
         if (!result.IsValid ||
             !Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||

@@ -22,6 +22,23 @@ public sealed record RefreshKey(SigningKey Key)
             SigningKeys.DevelopmentHmacSecret(Path.Combine(data.Path, "jwt-refresh-key.hs256")), "rt-"));
     }
 
+    /// <summary>
+    /// What a one-purpose internal token (refresh, device) must be: signed with this key and its one algorithm, of
+    /// its own type and audience, with an exp. Its lifetime is left to the reader, judged on the injected clock.
+    /// </summary>
+    public TokenValidationParameters ValidationFor(string issuer, string audience, string tokenType) => new()
+    {
+        ValidIssuer = issuer,
+        ValidAudience = audience,
+        ValidAlgorithms = [Key.Algorithm],
+        IssuerSigningKey = Key.Key,
+        TryAllIssuerSigningKeys = false,
+        ValidTypes = [tokenType],
+        RequireSignedTokens = true,
+        RequireExpirationTime = true,
+        ValidateLifetime = false,
+    };
+
     /// <summary><paramref name="key"/> is null (and the result true) when none is configured in Development.</summary>
     internal static bool TryLoad(JwtOptions options, IHostEnvironment env, out SigningKey? key, out string? error)
     {
@@ -141,19 +158,8 @@ public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, 
         {
             return null;
         }
-        var result = await Handler.ValidateTokenAsync(token, new TokenValidationParameters
-        {
-            ValidIssuer = _options.Issuer,
-            ValidAudience = Audience,
-            ValidAlgorithms = [key.Key.Algorithm],
-            IssuerSigningKey = key.Key.Key,
-            TryAllIssuerSigningKeys = false,
-            ValidTypes = [TokenType],
-            RequireSignedTokens = true,
-            RequireExpirationTime = true,
-            // judged below on the injected clock
-            ValidateLifetime = false,
-        });
+        // expiry judged below, on the injected clock
+        var result = await Handler.ValidateTokenAsync(token, key.ValidationFor(_options.Issuer, Audience, TokenType));
         if (!result.IsValid || !TryClaims(result.ClaimsIdentity, out var claims))
         {
             return null;

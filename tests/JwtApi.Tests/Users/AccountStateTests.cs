@@ -215,4 +215,31 @@ public sealed class AccountStateTests : IDisposable
             p = enabled[0];
         }
     }
+
+    [Fact]
+    public async Task AnswersFiftyConcurrentAccountWritesOverTwoInstancesWithoutLosingOne()
+    {
+        var target = await _a.CreateUserAsync();
+        var admin = await _a.AdminAsync();
+        using var onA = await _a.ClientForAsync(admin);
+        using var onB = await _b.ClientForAsync(admin);
+        var before = (await RowAsync(target.Id)).TokenVersion;
+
+        // each write alternates the role set, so every one of them is a change and bumps the version once
+        var answers = await Task.WhenAll(Enumerable.Range(0, 50).Select(i => Task.Run(async () =>
+        {
+            using var response = await (i % 2 == 0 ? onA : onB).PutAsJsonAsync($"/users/{target.Id}/roles",
+                new { roles = i % 2 == 0 ? new[] { "user", $"r{i}" } : new[] { "user" } });
+            return response.StatusCode;
+        })));
+
+        answers.Should().AllSatisfy(a => a.Should().Be(HttpStatusCode.OK));
+        var after = await RowAsync(target.Id);
+        // writes that found the roles already as asked change nothing; every other one bumped exactly once
+        (after.TokenVersion - before).Should().BeInRange(25, 50);
+        using var scope = _a.Services.CreateScope();
+        var userRevocations = await scope.ServiceProvider.GetRequiredService<AppDb>().Revocations
+            .CountAsync(r => r.Key == target.Id.ToString());
+        userRevocations.Should().Be(after.TokenVersion - before, "one revocation per bump, none lost, none twice");
+    }
 }

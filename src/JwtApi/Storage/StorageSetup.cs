@@ -153,7 +153,7 @@ public sealed record DataDirectory(string Path)
 
 /// <summary>
 /// Applies migrations and creates the bootstrap admin before the server takes requests. Instances starting
-/// together on one PostgreSQL database take turns: EF Core holds a migration lock while it migrates. Whatever
+/// together on one PostgreSQL database take turns (<see cref="DatabaseLocks.MigrationsAsync"/>). Whatever
 /// reads the database at start-up (the revocation list) awaits <see cref="ReadyAsync"/> first, so it never
 /// depends on the order in which hosted services happen to be registered.
 /// </summary>
@@ -174,6 +174,7 @@ public sealed class StorageInitializer(IServiceProvider services) : IHostedServi
             }
             await using var scope = services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<AppDb>();
+            await using var turn = await DatabaseLocks.MigrationsAsync(db, ct);
             await db.Database.MigrateAsync(ct);
             await scope.ServiceProvider.GetRequiredService<AdminSeeder>().SeedAsync(db, ct);
             _ready = true;

@@ -33,7 +33,7 @@ public sealed class CurrentUser(AppDb db, TokenRevoker revoker, IHttpContextAcce
         var transaction = await db.Database.BeginTransactionAsync(ct);
         try
         {
-            await AccountWriteLock.TakeAsync(db, ct);
+            await DatabaseLocks.AccountWritesAsync(db, ct);
             var (user, refusal) = await CheckAsync(role, tracked: true, ct);
             return new AccountWrite(transaction, revoker, user, refusal);
         }
@@ -129,18 +129,4 @@ public sealed class AccountWrite(IDbContextTransaction transaction, TokenRevoker
     }
 
     public ValueTask DisposeAsync() => transaction.DisposeAsync();
-}
-
-/// <summary>How account writes take turns on each database: one at a time, on every instance.</summary>
-internal static class AccountWriteLock
-{
-    // Any fixed number: the lock's name among PostgreSQL advisory locks ("JwtApi" in ASCII).
-    private const long PostgresKey = 0x4A77744170691;
-
-    public static Task TakeAsync(AppDb db, CancellationToken ct) =>
-        // SQLite: EF Core's transaction is BEGIN IMMEDIATE (Microsoft.Data.Sqlite's default), which already holds
-        // the database's write lock, across processes too; the reads inside it see every committed write.
-        db is PostgresAppDb
-            ? db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({PostgresKey})", ct)
-            : Task.CompletedTask;
 }

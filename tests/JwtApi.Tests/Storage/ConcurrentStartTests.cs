@@ -1,0 +1,36 @@
+using System.Net;
+using JwtApi.Tests.Support;
+
+namespace JwtApi.Tests.Storage;
+
+/// <summary>
+/// Instances of a new deployment start together on an empty database (compose, a scaled-out rollout): they take
+/// turns at the migrations, so none finds another's half-applied schema. On SQLite and on PostgreSQL.
+/// </summary>
+public sealed class ConcurrentStartTests
+{
+    [Fact]
+    public async Task StartsThreeInstancesAtOnceOnAnEmptyDatabase()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            using var storage = new TestStorage();
+            var instances = Enumerable.Range(0, 3).Select(_ => new JwtApiFactory { Storage = storage }).ToList();
+            try
+            {
+                // each start migrates the same empty database; a lost race would throw here
+                await Task.WhenAll(instances.Select(app => Task.Run(() => app.CreateClient().Dispose())));
+
+                foreach (var app in instances)
+                {
+                    using var client = app.CreateClient();
+                    (await client.GetAsync("/health/ready")).Should().HaveStatusCode(HttpStatusCode.OK, $"round {round}");
+                }
+            }
+            finally
+            {
+                instances.ForEach(app => app.Dispose());
+            }
+        }
+    }
+}

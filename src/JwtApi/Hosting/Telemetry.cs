@@ -7,8 +7,8 @@ namespace JwtApi.Hosting;
 /// <summary>
 /// JwtApi's own metrics and traces: one <see cref="Meter"/> and one <see cref="ActivitySource"/>, both named
 /// <see cref="Name"/>. The instruments always exist (dotnet-counters reads them with no exporter); they leave the
-/// process only when TelemetrySetup switches on an exporter. The names are documented in README.md ("Metrics and
-/// traces"): change one there too.
+/// process only when TelemetrySetup switches on an exporter. The names are documented in docs/operations.md
+/// ("Metrics and traces"): change one there too.
 /// </summary>
 /// <remarks>
 /// Every tag is a code from a short fixed list. Never a username, a token or a part of one, a jti, a user or

@@ -301,7 +301,7 @@ public sealed class TokenInputs
     /// <summary>
     /// The payload with 1-3 claims removed, duplicated or given values of the wrong type, huge, negative, nested,
     /// unicode or very long. With the original signature it must be refused; signed again it must still be refused
-    /// when exp, nbf, iss, aud, sub or jti no longer allow the token (README, Errors).
+    /// when exp, nbf, iss, aud, sub or jti no longer allow the token (docs/reference.md, Errors).
     /// </summary>
     private TokenCase PayloadJson(Random rng)
     {
@@ -351,7 +351,7 @@ public sealed class TokenInputs
         return Draw.Pick(rng, times).ToString(CultureInfo.InvariantCulture) + (rng.Next(5) == 0 ? ".5" : "");
     }
 
-    /// <summary>Whether the claims leave a correctly signed token unacceptable to the service (README, Errors).</summary>
+    /// <summary>Whether the claims leave a correctly signed token unacceptable to the service (docs/reference.md, Errors).</summary>
     private bool ClaimsRefuse(List<(string Name, string Raw)> claims)
     {
         static double? Number(string raw) =>

@@ -141,7 +141,7 @@ public sealed class TelemetryTests(JwtApiFactory app) : IClassFixture<JwtApiFact
         using var refreshes = Collect<long>(Instruments.Refreshes);
 
         var second = TokenSet.From(await (await app.RefreshAsync(first.Refresh)).EnsureSuccessStatusCode().JsonAsync());
-        // no reuse detection (README, "Token lifecycle"): an older token of a live login still refreshes
+        // no reuse detection (docs/reference.md, "Revocation"): an older token of a live login still refreshes
         (await app.RefreshAsync(first.Refresh)).Should().HaveStatusCode(HttpStatusCode.OK);
         (await app.RefreshAsync("not-a-refresh-token")).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
         using (var client = app.ClientWithToken(second.Access))

@@ -1,0 +1,63 @@
+namespace JwtApi.Tests.Docs;
+
+/// <summary>
+/// docs/configuration.md against the options classes. After changing an option,
+/// rewrite the doc's table with <c>JWTAPI_UPDATE_DOCS=1 dotnet test tests/JwtApi.Tests --filter SettingsTable</c>.
+/// </summary>
+public sealed class SettingsTableTests
+{
+    private static readonly string Root = RepositoryRoot();
+    private static readonly string ConfigurationDoc = Path.Combine(Root, "docs", "configuration.md");
+
+    [Fact]
+    public void DocsListEverySettingAsGenerated()
+    {
+        var generated = SettingsTable.Markdown().Trim('\n');
+        var document = File.ReadAllText(ConfigurationDoc);
+        if (Environment.GetEnvironmentVariable(SettingsTable.UpdateVariable) == "1")
+        {
+            File.WriteAllText(ConfigurationDoc, SettingsTable.WithRegion(document, generated));
+            document = File.ReadAllText(ConfigurationDoc);
+        }
+
+        SettingsTable.Region(document).Should().Be(generated,
+            $"docs/configuration.md must list the settings as the options classes define them; regenerate the table with " +
+            $"{SettingsTable.UpdateVariable}=1 dotnet test tests/JwtApi.Tests --filter SettingsTable");
+    }
+
+    [Fact]
+    public void EverySettingSaysWhatItChanges() =>
+        SettingsTable.Rows().Where(r => string.IsNullOrWhiteSpace(r.Description)).Select(r => r.Key)
+            .Should().BeEmpty("each setting's property needs a <summary> (or the setting a description in SettingsTable)");
+
+    [Fact]
+    public void RowsComeFromTheOptionsClasses()
+    {
+        var rows = SettingsTable.Rows().ToDictionary(r => r.Key);
+
+        rows["Jwt:AccessTokenLifetime"].Should().BeEquivalentTo(new Setting("Jwt:AccessTokenLifetime", "`00:15:00`",
+            "`00:01:00`–`01:00:00`", "How long an access token lives. Short, because a stolen one works until it expires."));
+        rows["Jwt:RefreshTokenLifetime"].Default.Should().Be("`14.00:00:00`");
+        rows["RateLimits:DeviceTokenLifetime"].Bounds.Should().Be("`1.00:00:00`–`400.00:00:00`");
+        rows["RateLimits:PerUsername:PermitLimit"].Should().Match<Setting>(r => r.Default == "`100`" && r.Bounds == "at least `1`");
+        rows["Auth:RefreshCookie:Mode"].Bounds.Should().Be("one of `Off`, `OnRequest`, `Always`");
+        rows["Auth:AllowRegistration"].Default.Should().Be("`true`");
+        rows["Jwt:Issuer"].Should().Match<Setting>(r => r.Default == "—" && r.Bounds == "required");
+        rows["Jwt:SigningKeys:N:Active"].Default.Should().Be("`false`");
+        rows["Jwt:Algorithm"].Description.Should().Contain("Ignored when `Jwt:SigningKeys` lists keys.");
+        rows.Should().ContainKeys("ConnectionStrings:Users", "Cors:AllowedOrigins:N", "Storage:DataDirectory", "AllowedHosts")
+            .And.NotContainKey("Database:ConnectionString", "it is bound from ConnectionStrings:Users");
+    }
+
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "JwtApi.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new DirectoryNotFoundException($"No JwtApi.sln above {AppContext.BaseDirectory}.");
+    }
+}

@@ -1,7 +1,9 @@
+using System.Text.Json;
+
 namespace JwtApi.Tests.Docs;
 
 /// <summary>
-/// docs/configuration.md against the options classes. After changing an option,
+/// docs/configuration.md and appsettings.example.json against the options classes. After changing an option,
 /// rewrite the doc's table with <c>JWTAPI_UPDATE_DOCS=1 dotnet test tests/JwtApi.Tests --filter SettingsTable</c>.
 /// </summary>
 public sealed class SettingsTableTests
@@ -23,6 +25,16 @@ public sealed class SettingsTableTests
         SettingsTable.Region(document).Should().Be(generated,
             $"docs/configuration.md must list the settings as the options classes define them; regenerate the table with " +
             $"{SettingsTable.UpdateVariable}=1 dotnet test tests/JwtApi.Tests --filter SettingsTable");
+    }
+
+    [Fact]
+    public void ExampleSettingsNameEverySetting()
+    {
+        var settings = SettingsTable.Rows().Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+        var example = ExampleKeys().Where(k => !k.StartsWith("Logging:", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+
+        settings.Except(example).Should().BeEmpty("appsettings.example.json should give every setting a sensible value");
+        example.Except(settings).Should().BeEmpty("every key in appsettings.example.json should be a setting the service reads");
     }
 
     [Fact]
@@ -48,6 +60,23 @@ public sealed class SettingsTableTests
         rows.Should().ContainKeys("ConnectionStrings:Users", "Cors:AllowedOrigins:N", "Storage:DataDirectory", "AllowedHosts")
             .And.NotContainKey("Database:ConnectionString", "it is bound from ConnectionStrings:Users");
     }
+
+    /// <summary>The example's keys as configuration flattens them, array items as <c>N</c>.</summary>
+    private static IEnumerable<string> ExampleKeys()
+    {
+        using var json = JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "appsettings.example.json")),
+            new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        return Flatten(json.RootElement, "").Distinct().ToList();
+    }
+
+    private static IEnumerable<string> Flatten(JsonElement element, string prefix) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().SelectMany(p => Flatten(p.Value, Key(prefix, p.Name))),
+        JsonValueKind.Array => element.EnumerateArray().SelectMany(item => Flatten(item, Key(prefix, "N"))),
+        _ => [prefix],
+    };
+
+    private static string Key(string prefix, string name) => prefix.Length == 0 ? name : $"{prefix}:{name}";
 
     private static string RepositoryRoot()
     {

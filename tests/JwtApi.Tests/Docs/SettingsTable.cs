@@ -90,6 +90,9 @@ public static class SettingsTable
         ["Seed:AdminPassword"] = "set both or neither; the password policy",
     };
 
+    /// <summary>The options classes the table is made from.</summary>
+    public static IEnumerable<Type> OptionsClasses => Bound.Select(b => b.Options);
+
     /// <summary>Every setting, grouped by section (alphabetically), in declaration order within one.</summary>
     public static IReadOnlyList<Setting> Rows()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace JwtApi.Tests.Docs;
 
@@ -35,6 +36,18 @@ public sealed class SettingsTableTests
 
         settings.Except(example).Should().BeEmpty("appsettings.example.json should give every setting a sensible value");
         example.Except(settings).Should().BeEmpty("every key in appsettings.example.json should be a setting the service reads");
+    }
+
+    [Fact]
+    public void TableCoversEveryOptionsClassBoundFromConfiguration()
+    {
+        var bound = Directory.EnumerateFiles(Path.Combine(Root, "src", "JwtApi"), "*.cs", SearchOption.AllDirectories)
+            .SelectMany(file => Regex.Matches(File.ReadAllText(file), @"AddOptions<(\w+)>\(\)\s*\.BindConfiguration\("))
+            .Select(m => m.Groups[1].Value)
+            .ToList();
+
+        bound.Should().NotBeEmpty().And.BeEquivalentTo(SettingsTable.OptionsClasses.Select(t => t.Name),
+            "a new BindConfiguration needs its options class in SettingsTable's list");
     }
 
     [Fact]

@@ -14,6 +14,7 @@ public sealed class PasswordOptions
     [Range(4, 31)]
     public int WorkFactor { get; init; } = 11;
 
+    /// <summary>The shortest password accepted for a new account, a password change and the seeded admin.</summary>
     [Range(8, 128)]
     public int MinimumLength { get; init; } = 8;
 

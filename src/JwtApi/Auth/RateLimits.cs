@@ -44,9 +44,11 @@ public sealed class RateLimitOptions
 /// <summary>At most <see cref="PermitLimit"/> requests in a window that opens with the first of them.</summary>
 public sealed class WindowLimit
 {
+    /// <summary>How many are allowed in one window; the next one is answered 429 with <c>Retry-After</c>.</summary>
     [Range(1, int.MaxValue)]
     public int PermitLimit { get; init; }
 
+    /// <summary>How long a window lasts, from the first request it counts.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan Window { get; init; }
 }

@@ -142,10 +142,11 @@ internal sealed class DatabaseOptionsValidator : IValidateOptions<DatabaseOption
 public sealed record DataDirectory(string Path)
 {
     public const string ConfigKey = "Storage:DataDirectory";
+    public const string DefaultPath = "data";
 
     public static DataDirectory From(IConfiguration configuration, IHostEnvironment env)
     {
-        var path = System.IO.Path.GetFullPath(configuration[ConfigKey] is { Length: > 0 } p ? p : "data", env.ContentRootPath);
+        var path = System.IO.Path.GetFullPath(configuration[ConfigKey] is { Length: > 0 } p ? p : DefaultPath, env.ContentRootPath);
         Directory.CreateDirectory(path);
         return new DataDirectory(path);
     }

@@ -71,7 +71,7 @@ public sealed class JwtOptions
 /// <summary>One key of <see cref="JwtOptions.SigningKeys"/>.</summary>
 public sealed class SigningKeyOptions
 {
-    /// <summary>Defaults to the RFC 7638 thumbprint (RS256, ES256) or a hash of the secret (HS256).</summary>
+    /// <summary>The key's <c>kid</c>; unset, the RFC 7638 thumbprint (RS256, ES256) or a hash of the secret (HS256).</summary>
     public string? KeyId { get; init; }
 
     /// <summary><c>HS256</c>, <c>RS256</c> or <c>ES256</c>: the one algorithm this key is used with.</summary>

@@ -60,8 +60,8 @@ public static class UsersEndpoints
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, PasswordHasher hasher,
-        PasswordPolicy policy, SignIn signIn, TokenRevoker revoker, TokenIssuer tokens, RefreshCookie cookie, HttpContext http,
-        CancellationToken ct)
+        PasswordPolicy policy, SignIn signIn, TokenRevoker revoker, TokenIssuer tokens, DeviceTokens deviceTokens,
+        RefreshCookie cookie, DeviceCookie deviceCookie, HttpContext http, CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
         var read = await currentUser.ReadAsync(role: null, ct);
@@ -103,7 +103,15 @@ public static class UsersEndpoints
         revoker.AccessToken(token.TokenId, token.ExpiresAt);
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
-        return TokenResponses.Ok(http.Response, tokens.StartFamily(self), cookie, cookie.Wanted(body.RefreshCookie));
+        // The change ended every device token of the user (new token version); this device proved the password
+        // twice over and gets a new one, so a flood against the name does not lock it out (as after a login).
+        var device = deviceTokens.Issue(self);
+        var inCookie = cookie.Wanted(body.RefreshCookie);
+        if (inCookie)
+        {
+            deviceCookie.Set(http.Response, device);
+        }
+        return TokenResponses.Ok(http.Response, tokens.StartFamily(self), cookie, inCookie, device);
     }
 
     static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(

@@ -222,6 +222,23 @@ public sealed class LoginThrottleTests : IDisposable
     }
 
     [Fact]
+    public async Task AdmitsTheDeviceThatChangedThePasswordWithTheDeviceTokenOfItsAnswer()
+    {
+        var owner = await App.RegisterUserAsync();
+        var newPassword = "a-new-passphrase-for-the-owner";
+        var access = (await (await LoginAsync("198.51.100.1", owner.Username, owner.Password)).JsonAsync()).GetProperty("access_token").GetString();
+        string device;
+        using (var client = Client(Server, "198.51.100.1", access))
+        {
+            device = await DeviceTokenOf(await client.PutAsJsonAsync("/me/password", new { current_password = owner.Password, new_password = newPassword }));
+        }
+        await FloodAsync(owner.Username);
+
+        ShouldBeThrottled(await LoginAsync("198.51.100.50", owner.Username, newPassword), 300);
+        (await LoginAsync("198.51.100.50", owner.Username, newPassword, device)).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task GivesNoExemptionGivenDeviceTokenOfAnotherUserExpiredForgedOrFromBeforeAPasswordChangeOrLogoutAll()
     {
         var owner = await App.RegisterUserAsync();

@@ -1,4 +1,5 @@
 using JwtApi.Auth;
+using JwtApi.Clients;
 using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
@@ -26,6 +27,7 @@ builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
 builder.AddUsers();     // Users/UsersSetup.cs: account creation, the caller of a write re-read from the database
+builder.AddClients();   // Clients/ClientsSetup.cs: registered clients (machine to machine), client authentication
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
 builder.AddTransport(); // Hosting/Transport.cs: HSTS, CORS from Cors:AllowedOrigins
 builder.AddApiDocs();   // Hosting/ApiDocsSetup.cs

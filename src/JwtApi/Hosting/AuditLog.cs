@@ -28,6 +28,11 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     /// <param name="reason">unknown_user, wrong_password, account_disabled or throttled.</param>
     public void LoginFailed(string username, string reason) => LogLoginFailed(Printable(username), reason, ClientAddress, Endpoint);
 
+    /// <param name="clientId">As the client sent it (cut and made printable).</param>
+    /// <param name="reason">unknown_client, wrong_secret, client_disabled or throttled.</param>
+    public void ClientAuthenticationFailed(string clientId, string reason) =>
+        LogClientAuthenticationFailed(Printable(clientId), reason, ClientAddress, Endpoint);
+
     public void RefreshSucceeded(Guid userId, string familyId) => LogRefreshSucceeded(userId, familyId, ClientAddress, Endpoint);
 
     /// <param name="userId">The refresh token's subject, when it was ours to read.</param>
@@ -73,6 +78,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2005, EventName = "Revoked", Level = LogLevel.Information,
         Message = "Revoked {Kind} {Id} by {Actor} from {ClientAddress} at {Endpoint}")]
     private partial void LogRevoked(string kind, string id, string actor, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2007, EventName = "ClientAuthenticationFailed", Level = LogLevel.Warning,
+        Message = "Client authentication failed for {ClientId} from {ClientAddress} at {Endpoint}: {Reason}")]
+    private partial void LogClientAuthenticationFailed(string clientId, string reason, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2006, EventName = "TokenRejected", Level = LogLevel.Information,
         Message = "Bearer token rejected from {ClientAddress} at {Endpoint}: {Reason}")]

@@ -45,4 +45,9 @@ public static class Reasons
     public const string WrongPassword = "wrong_password";
     public const string AccountDisabled = "account_disabled";
     public const string Throttled = "throttled";
+
+    // A registered client's authentication refused (one invalid_client answer; the reason goes to the audit log).
+    public const string UnknownClient = "unknown_client";
+    public const string WrongSecret = "wrong_secret";
+    public const string ClientDisabled = "client_disabled";
 }

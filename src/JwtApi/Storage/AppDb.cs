@@ -19,6 +19,9 @@ public abstract class AppDb : DbContext
 
     public DbSet<Revocation> Revocations => Set<Revocation>();
 
+    /// <summary>Registered clients (machine-to-machine, <see cref="Clients.Client"/>).</summary>
+    public DbSet<JwtApi.Clients.Client> Clients => Set<JwtApi.Clients.Client>();
+
     /// <summary>Password-attempt windows (<see cref="Auth.LoginThrottle"/>), written only by its raw SQL upsert.</summary>
     public DbSet<ThrottleWindow> LoginThrottle => Set<ThrottleWindow>();
 
@@ -43,6 +46,18 @@ public abstract class AppDb : DbContext
         revocation.Property(r => r.Key).HasMaxLength(64);
         revocation.HasIndex(r => new { r.Kind, r.Key });
         revocation.HasIndex(r => r.ExpiresAt);
+
+        var client = modelBuilder.Entity<JwtApi.Clients.Client>();
+        client.ToTable("clients");
+        client.HasKey(c => c.Id);
+        client.Property(c => c.Id).HasMaxLength(32);
+        client.Property(c => c.Name).HasMaxLength(JwtApi.Clients.Client.NameMaxLength);
+        client.PrimitiveCollection(c => c.GrantTypes);
+        client.PrimitiveCollection(c => c.Scopes);
+        client.PrimitiveCollection(c => c.Audiences);
+        client.Property(c => c.SecretHash).HasMaxLength(100);
+        client.Property(c => c.PreviousSecretHash).HasMaxLength(100);
+        client.Property(c => c.TokenVersion).IsConcurrencyToken();
 
         // Table and column names are spelled out in LoginThrottle's SQL: keep them in step.
         var throttle = modelBuilder.Entity<ThrottleWindow>();

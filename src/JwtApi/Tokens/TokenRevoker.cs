@@ -63,6 +63,21 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         AccessTokensBelow(user.Id, user.TokenVersion);
     }
 
+    /// <summary>Every token a registered client holds now (disabled, deleted, or its rights changed): as for a user, by version.</summary>
+    public void EndAllTokensOf(Clients.Client client)
+    {
+        client.TokenVersion++;
+        client.UpdatedAt = time.GetUtcNow();
+        Stage(new Revocation
+        {
+            Kind = RevocationKind.User,   // by sub: a client's tokens have sub = client_id
+            Key = client.Id,
+            RevokedAt = Now,
+            MinTokenVersion = client.TokenVersion,
+            ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
+        });
+    }
+
     /// <summary>Every access token of a user being deleted.</summary>
     public void AllAccessTokensOf(Guid userId) => AccessTokensBelow(userId, int.MaxValue);
 

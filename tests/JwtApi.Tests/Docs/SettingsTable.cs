@@ -34,6 +34,7 @@ public static class SettingsTable
     private static readonly (string Section, Type Options)[] Bound =
     [
         (AuthOptions.Section, typeof(AuthOptions)),
+        (JwtApi.Clients.ClientsOptions.Section, typeof(JwtApi.Clients.ClientsOptions)),
         (RefreshCookieOptions.Section, typeof(RefreshCookieOptions)),
         (CrossOriginOptions.Section, typeof(CrossOriginOptions)),
         (DatabaseOptions.Section, typeof(DatabaseOptions)),

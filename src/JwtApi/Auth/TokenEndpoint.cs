@@ -1,23 +1,26 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net.Mime;
+using JwtApi.Clients;
 using JwtApi.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
 
 namespace JwtApi.Auth;
 
-/// <summary>The form <c>POST /token</c> takes (RFC 6749 §4.3.2 and §6), as application/x-www-form-urlencoded.</summary>
-/// <param name="GrantType">'password' or 'refresh_token'.</param>
+/// <summary>The form <c>POST /token</c> takes (RFC 6749 §4.3.2, §4.4.2 and §6), as application/x-www-form-urlencoded.</summary>
+/// <param name="GrantType">'password', 'refresh_token' or 'client_credentials'.</param>
 /// <param name="Username">grant_type=password: the username.</param>
 /// <param name="Password">grant_type=password: the password.</param>
 /// <param name="RefreshToken">grant_type=refresh_token: a refresh token from an earlier response.</param>
 /// <param name="DeviceToken">grant_type=password: the device_token of an earlier response on this device (exempts it from the username-wide guessing limit).</param>
-/// <param name="Scope">Leave empty: access is decided by the roles in the token, not by scopes.</param>
-/// <param name="ClientId">Accepted and ignored: JwtApi has no registered clients.</param>
-/// <param name="ClientSecret">Accepted and ignored, as is an 'Authorization: Basic' header.</param>
+/// <param name="Scope">grant_type=client_credentials: the scopes wanted, space-separated, among the client's (none: all of them). Leave empty for a user's token: roles decide what it allows.</param>
+/// <param name="Resource">grant_type=client_credentials (RFC 8707): the API the token is for, one of the client's audiences (none: its first).</param>
+/// <param name="Audience">grant_type=client_credentials: the same as resource, under the name some client libraries use.</param>
+/// <param name="ClientId">grant_type=client_credentials with client_secret_post: the client's id. Ignored for a user's grant.</param>
+/// <param name="ClientSecret">grant_type=client_credentials with client_secret_post: the client's secret (or use HTTP Basic, client_secret_basic; not both). Ignored for a user's grant.</param>
 public sealed record TokenRequest(
     [property: Required] string GrantType, string? Username, string? Password, string? RefreshToken, string? DeviceToken, string? Scope,
-    string? ClientId, string? ClientSecret);
+    string? Resource, string? Audience, string? ClientId, string? ClientSecret);
 
 /// <summary>An OAuth 2.0 error response (RFC 6749 §5.2).</summary>
 /// <param name="Error">invalid_request, invalid_grant, unsupported_grant_type or invalid_scope.</param>
@@ -34,7 +37,7 @@ public static class TokenEndpoint
     public const string Path = "/token";
     public const string PasswordGrant = "password";
     public const string RefreshTokenGrant = "refresh_token";
-    public static readonly IReadOnlyList<string> GrantTypes = [PasswordGrant, RefreshTokenGrant];
+    public static readonly IReadOnlyList<string> GrantTypes = [PasswordGrant, RefreshTokenGrant, ClientCredentialsGrant.GrantType];
 
     // No parameter of a valid request comes near these; anything larger is not one of our requests.
     private const int MaxParameters = 16;
@@ -42,15 +45,17 @@ public static class TokenEndpoint
 
     public static RouteHandlerBuilder MapTokenEndpoint(this IEndpointRouteBuilder app) =>
         app.MapPost(Path, Token).WithName(nameof(Token))
-            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type=password or grant_type=refresh_token, form-encoded.")
+            .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type=password, refresh_token or client_credentials, form-encoded.")
             // documented, not enforced by routing: a JSON body gets RFC 6749's invalid_request, not a bare 415
             .WithMetadata(new FormBody(typeof(TokenRequest)))
             .Produces<TokenResponse>()
+            .Produces<ClientTokenResponse>()
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
+            .Produces<OAuthError>(StatusCodes.Status401Unauthorized)
             .WithFormOptions(valueCountLimit: MaxParameters, valueLengthLimit: MaxValueLength, keyLengthLimit: 64);
 
-    static async Task<Results<Ok<TokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> Token(
-        HttpRequest request, SignIn signIn, CancellationToken ct)
+    static async Task<Results<Ok<TokenResponse>, Ok<ClientTokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> Token(
+        HttpRequest request, SignIn signIn, ClientCredentialsGrant clients, CancellationToken ct)
     {
         // RFC 6749 §5.1 for the tokens; the errors are not worth caching either.
         TokenResponses.NoStore(request.HttpContext.Response);
@@ -75,14 +80,29 @@ public static class TokenEndpoint
         }
         string? Parameter(string name) => form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
 
-        if (Parameter("scope") is not null)
+        var grant = Parameter("grant_type");
+        if (grant is PasswordGrant or RefreshTokenGrant && Parameter("scope") is not null)
         {
-            return Error("invalid_scope", "JwtApi has no scopes: leave scope empty. What a token allows is decided by the roles it carries.");
+            return Error("invalid_scope", "A user's token has no scopes: leave scope empty. What it allows is decided by the roles it carries.");
         }
-        switch (Parameter("grant_type"))
+        switch (grant)
         {
             case null:
-                return InvalidRequest("grant_type is required: 'password' or 'refresh_token'.");
+                return InvalidRequest("grant_type is required: 'password', 'refresh_token' or 'client_credentials'.");
+
+            case ClientCredentialsGrant.GrantType:
+                var outcome = await clients.IssueAsync(request, form, ct);
+                if (outcome.RetryAfter is { } clientWait)
+                {
+                    return RateLimits.TooManyRequests(request.HttpContext.Response, clientWait);
+                }
+                if (outcome.Status == StatusCodes.Status401Unauthorized)
+                {
+                    request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"jwtapi\"";
+                }
+                return outcome.Token is { } clientToken
+                    ? TypedResults.Ok(clientToken)
+                    : TypedResults.Json(outcome.Error!, statusCode: outcome.Status);
 
             case PasswordGrant:
                 if (Parameter("username") is not { } username || Parameter("password") is not { } password)
@@ -108,13 +128,13 @@ public static class TokenEndpoint
                     : Error("invalid_grant", "The refresh token is invalid, expired or revoked. Log in again.");
 
             default:
-                return Error("unsupported_grant_type", "This server supports grant_type 'password' and 'refresh_token'.");
+                return Error("unsupported_grant_type", "This server supports grant_type 'password', 'refresh_token' and 'client_credentials'.");
         }
     }
 
     private static JsonHttpResult<OAuthError> InvalidRequest(string description) => Error("invalid_request", description);
 
-    /// <summary>RFC 6749 §5.2: 400 with a JSON body; 401 is kept for client authentication, which JwtApi does not use.</summary>
+    /// <summary>RFC 6749 §5.2: 400 with a JSON body (401 is for client authentication, at the client credentials grant).</summary>
     private static JsonHttpResult<OAuthError> Error(string error, string description) =>
         TypedResults.Json(new OAuthError(error, description), statusCode: StatusCodes.Status400BadRequest);
 }

@@ -33,6 +33,9 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     public void ClientAuthenticationFailed(string clientId, string reason) =>
         LogClientAuthenticationFailed(Printable(clientId), reason, ClientAddress, Endpoint);
 
+    public void ClientTokenIssued(string clientId, string audience) =>
+        LogClientTokenIssued(clientId, Printable(audience), ClientAddress, Endpoint);
+
     public void RefreshSucceeded(Guid userId, string familyId) => LogRefreshSucceeded(userId, familyId, ClientAddress, Endpoint);
 
     /// <param name="userId">The refresh token's subject, when it was ours to read.</param>
@@ -82,6 +85,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2007, EventName = "ClientAuthenticationFailed", Level = LogLevel.Warning,
         Message = "Client authentication failed for {ClientId} from {ClientAddress} at {Endpoint}: {Reason}")]
     private partial void LogClientAuthenticationFailed(string clientId, string reason, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2008, EventName = "ClientTokenIssued", Level = LogLevel.Information,
+        Message = "Client token issued to {ClientId} for {Audience} from {ClientAddress} at {Endpoint}")]
+    private partial void LogClientTokenIssued(string clientId, string audience, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2006, EventName = "TokenRejected", Level = LogLevel.Information,
         Message = "Bearer token rejected from {ClientAddress} at {Endpoint}: {Reason}")]

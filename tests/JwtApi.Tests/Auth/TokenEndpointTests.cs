@@ -166,7 +166,6 @@ public sealed class TokenEndpointTests(JwtApiFactory app) : IClassFixture<JwtApi
     }
 
     [Theory]
-    [InlineData("client_credentials")]
     [InlineData("authorization_code")]
     [InlineData("urn:ietf:params:oauth:grant-type:jwt-bearer")]
     [InlineData("PASSWORD")]
@@ -249,7 +248,7 @@ public sealed class TokenEndpointTests(JwtApiFactory app) : IClassFixture<JwtApi
 
         discovery.GetProperty("token_endpoint").GetString().Should().Be("http://localhost/token");
         discovery.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString())
-            .Should().BeEquivalentTo("password", "refresh_token");
+            .Should().BeEquivalentTo("password", "refresh_token", "client_credentials");
         discovery.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(g => g.GetString())
             .Should().BeEquivalentTo("none");
     }

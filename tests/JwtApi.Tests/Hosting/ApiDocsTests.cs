@@ -80,7 +80,7 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
         schema.GetProperty("properties").EnumerateObject().Select(p => p.Name)
             .Should().Contain(["grant_type", "username", "password", "refresh_token"]);
         schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Should().Equal("grant_type");
-        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().BeEquivalentTo("200", "400", "429");
+        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().BeEquivalentTo("200", "400", "401", "429");
     }
 
     [Fact]

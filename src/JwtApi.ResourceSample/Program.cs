@@ -1,5 +1,7 @@
-// A second service that trusts JwtApi's tokens knowing only its metadata address and the audience: stock
-// JwtBearer fetches the discovery document and the key set, and refetches them when it meets a new kid.
+// A second service that trusts JwtApi's tokens knowing only its metadata address and the audiences: stock
+// JwtBearer fetches the discovery document and the key set, and refetches them when it meets a new kid. It takes
+// users' tokens (aud: JwtApi's audience, roles) and registered clients' tokens (aud: this service's own name,
+// scopes), and authorizes the first by role and the second by scope.
 using System.Security.Claims;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 
@@ -10,7 +12,12 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
 {
     options.MetadataAddress = jwtApi["MetadataAddress"] ?? throw new InvalidOperationException(
         "Set JwtApi:MetadataAddress to JwtApi's /.well-known/openid-configuration URL.");
-    options.Audience = jwtApi["Audience"] ?? throw new InvalidOperationException("Set JwtApi:Audience.");
+    // users' tokens carry JwtApi's audience; the tokens JwtApi issues to registered clients for this service, its own
+    options.TokenValidationParameters.ValidAudiences =
+    [
+        jwtApi["Audience"] ?? throw new InvalidOperationException("Set JwtApi:Audience."),
+        jwtApi["ServiceAudience"] ?? throw new InvalidOperationException("Set JwtApi:ServiceAudience (this service's name as a client's audience)."),
+    ];
     // only for a JwtApi on plain HTTP on loopback (tests, a laptop); never in production
     options.RequireHttpsMetadata = jwtApi.GetValue("RequireHttpsMetadata", true);
     options.MapInboundClaims = false;
@@ -21,7 +28,11 @@ builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJw
     options.TokenValidationParameters.ValidTypes = ["at+jwt", "application/at+jwt"];
     options.TokenValidationParameters.ClockSkew = TimeSpan.FromSeconds(30);
 });
-builder.Services.AddAuthorizationBuilder().AddPolicy("admin", policy => policy.RequireRole("admin"));
+builder.Services.AddAuthorizationBuilder()
+    .AddPolicy("admin", policy => policy.RequireRole("admin"))
+    // a client's token carries its scopes as one space-separated claim (RFC 8693 §4.2, RFC 9068 §2.2.3)
+    .AddPolicy("reports:read", policy => policy.RequireAssertion(context =>
+        context.User.FindFirst("scope")?.Value.Split(' ').Contains("reports:read") == true));
 
 var app = builder.Build();
 app.UseAuthentication();
@@ -31,6 +42,9 @@ app.MapGet("/whoami", (ClaimsPrincipal user) => new { name = user.Identity?.Name
     .RequireAuthorization();
 app.MapGet("/reports", (ClaimsPrincipal user) => new { report = "quarterly", for_user = user.Identity?.Name })
     .RequireAuthorization("admin");
+// for services: a registered client whose token carries the scope reports:read
+app.MapGet("/reports/feed", (ClaimsPrincipal caller) => new { report = "quarterly", for_client = caller.FindFirst("client_id")?.Value })
+    .RequireAuthorization("reports:read");
 app.Run();
 
 namespace JwtApi.ResourceSample

@@ -6,6 +6,7 @@ using System.Net.Sockets;
 using JwtApi.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
 using SampleMarker = ResourceSample::JwtApi.ResourceSample.SampleMarker;
 
 namespace JwtApi.Tests.Tokens;
@@ -45,6 +46,7 @@ public sealed class ResourceSampleTests : IDisposable
             host.UseEnvironment("Testing");
             host.UseSetting("JwtApi:MetadataAddress", $"http://127.0.0.1:{_port}/.well-known/openid-configuration");
             host.UseSetting("JwtApi:Audience", "jwtapi");
+            host.UseSetting("JwtApi:ServiceAudience", "resource-sample");
             host.UseSetting("JwtApi:RequireHttpsMetadata", "false");
         });
         sample.UseKestrel(0);
@@ -118,5 +120,41 @@ public sealed class ResourceSampleTests : IDisposable
         // no forced logout: the token signed before the rotation still works, here and at JwtApi
         (await CallAsync(sample, "/reports", oldToken)).Should().Be(HttpStatusCode.OK);
         (await after.ClientWithToken(oldToken).GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task AuthorizesAClientTokenByScopeAndAUserTokenByRole()
+    {
+        var jwtApi = StartJwtApi(new TestSigningKey("ES256", Active: true, PemPath: TestKeys.EcPemPath));
+        var sample = StartSample();
+        var admin = await jwtApi.LoginAsync(await jwtApi.AdminAsync());
+        async Task<string> ClientTokenAsync(params string[] scopes)
+        {
+            var secret = JwtApi.Clients.ClientSecrets.Generate();
+            var client = new JwtApi.Clients.Client
+            {
+                Name = "report feed", GrantTypes = [JwtApi.Clients.Client.Grants.ClientCredentials], Scopes = [.. scopes],
+                Audiences = ["resource-sample"], SecretHash = JwtApi.Clients.ClientSecrets.Hash(secret),
+            };
+            using (var scope = jwtApi.Services.CreateScope())
+            {
+                var db = scope.ServiceProvider.GetRequiredService<JwtApi.Storage.AppDb>();
+                db.Clients.Add(client);
+                await db.SaveChangesAsync();
+            }
+            var response = await jwtApi.CreateClient().PostAsync("/token", new FormUrlEncodedContent(new Dictionary<string, string>
+            {
+                ["grant_type"] = "client_credentials", ["client_id"] = client.Id, ["client_secret"] = secret,
+            }));
+            return (await response.JsonAsync()).GetProperty("access_token").GetString()!;
+        }
+        var reader = await ClientTokenAsync("reports:read");
+        var writerOnly = await ClientTokenAsync("reports:write");
+
+        (await CallAsync(sample, "/reports/feed", reader)).Should().Be(HttpStatusCode.OK);
+        (await CallAsync(sample, "/reports/feed", writerOnly)).Should().Be(HttpStatusCode.Forbidden, "the scope is missing");
+        (await CallAsync(sample, "/reports", reader)).Should().Be(HttpStatusCode.Forbidden, "a client token carries no role");
+        (await CallAsync(sample, "/reports", admin)).Should().Be(HttpStatusCode.OK);
+        (await CallAsync(sample, "/reports/feed", admin)).Should().Be(HttpStatusCode.Forbidden, "a user token carries no scope");
     }
 }

@@ -12,6 +12,12 @@ public static class ApiDocsSetup
     public const string OAuth2Scheme = "OAuth2";
 
     /// <summary>
+    /// A registered client's flow: offered in the Authorize dialog, never required by an operation here, because a
+    /// client's token is for another API (its audience), never for JwtApi's own endpoints.
+    /// </summary>
+    public const string ClientCredentialsScheme = "OAuth2ClientCredentials";
+
+    /// <summary>
     /// The OpenAPI document and Swagger UI. The operations that need a token name two schemes, either of which
     /// will do: a pasted Bearer token, or OAuth2's password flow, where Swagger UI's Authorize dialog takes a
     /// username and password and gets the token from <c>POST /token</c> itself.
@@ -55,6 +61,20 @@ public static class ApiDocsSetup
                     },
                 },
             });
+            options.AddSecurityDefinition(ClientCredentialsScheme, new OpenApiSecurityScheme
+            {
+                Type = SecuritySchemeType.OAuth2,
+                Description = "A registered client's client_id and client_secret (POST /clients), exchanged at POST /token for a " +
+                              "token for one of the client's APIs. JwtApi's own endpoints take users' tokens, not these.",
+                Flows = new OpenApiOAuthFlows
+                {
+                    ClientCredentials = new OpenApiOAuthFlow
+                    {
+                        TokenUrl = new Uri(TokenEndpoint.Path, UriKind.Relative),
+                        Scopes = new Dictionary<string, string>(),
+                    },
+                },
+            });
             options.OperationFilter<BearerRequirementFilter>();
             options.OperationFilter<FormBodyFilter>();
         });
@@ -77,13 +97,20 @@ internal static class TokenUrlFilter
 {
     public static void Apply(OpenApiDocument document, HttpRequest request)
     {
-        if (document.Components?.SecuritySchemes is { } schemes &&
-            schemes.TryGetValue(ApiDocsSetup.OAuth2Scheme, out var scheme) &&
-            scheme is OpenApiSecurityScheme { Flows.Password: { } flow })
+        if (document.Components?.SecuritySchemes is not { } schemes)
         {
-            var url = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{TokenEndpoint.Path}");
+            return;
+        }
+        var url = new Uri($"{request.Scheme}://{request.Host}{request.PathBase}{TokenEndpoint.Path}");
+        if (schemes.TryGetValue(ApiDocsSetup.OAuth2Scheme, out var scheme) && scheme is OpenApiSecurityScheme { Flows.Password: { } flow })
+        {
             flow.TokenUrl = url;
             flow.RefreshUrl = url;
+        }
+        if (schemes.TryGetValue(ApiDocsSetup.ClientCredentialsScheme, out var clients) &&
+            clients is OpenApiSecurityScheme { Flows.ClientCredentials: { } clientFlow })
+        {
+            clientFlow.TokenUrl = url;
         }
     }
 }

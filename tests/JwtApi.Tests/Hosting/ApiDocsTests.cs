@@ -25,6 +25,21 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
     }
 
     [Fact]
+    public async Task OffersTheClientCredentialsFlowWithoutRequiringItAnywhere()
+    {
+        var doc = await app.CreateClient().GetFromJsonAsync<JsonElement>("/swagger/v1/swagger.json");
+
+        var flows = doc.GetProperty("components").GetProperty("securitySchemes").GetProperty("OAuth2ClientCredentials").GetProperty("flows");
+        flows.EnumerateObject().Select(f => f.Name).Should().BeEquivalentTo("clientCredentials");
+        flows.GetProperty("clientCredentials").GetProperty("tokenUrl").GetString().Should().Be("http://localhost/token");
+        var required = doc.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject())
+            .SelectMany(operation => operation.Value.TryGetProperty("security", out var security) ? security.EnumerateArray() : [])
+            .SelectMany(requirement => requirement.EnumerateObject().Select(scheme => scheme.Name)).ToList();
+        required.Should().Contain("OAuth2").And.NotContain("OAuth2ClientCredentials", "a client's token is for other APIs, never required here");
+    }
+
+    [Fact]
     public async Task DeclaresOAuth2PasswordFlowAtTheTokenEndpoint()
     {
         var scheme = (await SwaggerJsonAsync()).GetProperty("components").GetProperty("securitySchemes").GetProperty("OAuth2");

@@ -19,6 +19,7 @@ public static class ClientsSetup
     {
         builder.Services.AddOptions<ClientsOptions>().BindConfiguration(ClientsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ClientAuthentication>();
+        builder.Services.AddSingleton<ClientRules>();
         return builder;
     }
 }

@@ -42,6 +42,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
+app.MapClients();
 app.MapKeys();
 app.MapHealth();
 app.MapApiDocs();

@@ -20,6 +20,7 @@ public static class ClientsSetup
         builder.Services.AddOptions<ClientsOptions>().BindConfiguration(ClientsOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddScoped<ClientAuthentication>();
         builder.Services.AddScoped<ClientCredentialsGrant>();
+        builder.Services.AddSingleton<ClientRules>();
         return builder;
     }
 }

@@ -45,6 +45,8 @@ public sealed class RequestLimitsTests : IDisposable
     [InlineData("POST", "/users")]
     [InlineData("PUT", "/users/{id}/roles")]
     [InlineData("PUT", "/me/password")]
+    [InlineData("POST", "/clients")]
+    [InlineData("PUT", "/clients/jc_AAAAAAAAAAAAAAAAAAAAAA")]
     public async Task Answers413GivenBodyOver16KBToAnAuthenticatedWrite(string method, string path)
     {
         var admin = await _app.AdminAsync();

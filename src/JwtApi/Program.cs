@@ -43,6 +43,7 @@ app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
 app.MapKeys();
+app.MapTokenManagement();
 app.MapHealth();
 app.MapApiDocs();
 app.Run();

@@ -167,6 +167,26 @@ public sealed class RevocationEndpointTests(JwtApiFactory app) : IClassFixture<J
     }
 
     [Fact]
+    public async Task Returns429WithRetryAfterGivenTooManyWrongSecrets()
+    {
+        using var strict = new JwtApiFactory();
+        strict.Settings["RateLimits:PerUsernameAndAddress:PermitLimit"] = "2";
+        var client = await strict.CreateClientAsync();
+        var token = strict.MintClientToken(client);
+        var wrong = client with { Secret = "wrong" };
+
+        for (var i = 0; i < 2; i++)
+        {
+            (await strict.PostFormAsync("/revoke", [Field("token", token)], wrong)).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        }
+        var response = await strict.PostFormAsync("/revoke", [Field("token", token)], client);
+
+        // the right secret too: the limit is counted before the secret is checked
+        response.Should().HaveStatusCode(HttpStatusCode.TooManyRequests);
+        response.Headers.RetryAfter.Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task Returns400InvalidRequestGivenBothAuthenticationMethods()
     {
         var client = await app.CreateClientAsync();

@@ -44,6 +44,7 @@ app.MapAuth();
 app.MapUsers();
 app.MapClients();
 app.MapKeys();
+app.MapTokenManagement();
 app.MapHealth();
 app.MapApiDocs();
 app.Run();

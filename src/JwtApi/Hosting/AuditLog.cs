@@ -45,6 +45,9 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
 
     public void Revoked(Revocation revocation) => LogRevoked(revocation.Kind.Code(), revocation.Key, Actor, ClientAddress, Endpoint);
 
+    /// <summary>A registered client asked whether a token is active (RFC 7662): the client and the answer, never the token.</summary>
+    public void Introspected(string clientId, bool active) => LogIntrospected(clientId, active, ClientAddress);
+
     /// <param name="reason">The stable reason code of the 401 (token_expired, bad_signature, ...).</param>
     public void TokenRejected(string reason) => LogTokenRejected(reason, ClientAddress, Endpoint);
 
@@ -81,6 +84,11 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2005, EventName = "Revoked", Level = LogLevel.Information,
         Message = "Revoked {Kind} {Id} by {Actor} from {ClientAddress} at {Endpoint}")]
     private partial void LogRevoked(string kind, string id, string actor, string clientAddress, string endpoint);
+
+    // Debug: a resource server may introspect on every request it serves; the answers are no security event.
+    [LoggerMessage(EventId = 2020, EventName = "Introspected", Level = LogLevel.Debug,
+        Message = "Introspection by client {ClientId} from {ClientAddress}: active {Active}")]
+    private partial void LogIntrospected(string clientId, bool active, string clientAddress);
 
     [LoggerMessage(EventId = 2007, EventName = "ClientAuthenticationFailed", Level = LogLevel.Warning,
         Message = "Client authentication failed for {ClientId} from {ClientAddress} at {Endpoint}: {Reason}")]

@@ -76,7 +76,7 @@ public static class BearerEvents
                 context.Fail(refusal);
             }
             // In memory, O(1): a protected request still does no I/O before its handler.
-            else if (revocations.IsRevoked(token.Id, FamilyOf(token), token.Subject, VersionOf(token)))
+            else if (revocations.IsRevoked(token))
             {
                 context.Fail(new SecurityTokenRevokedException("The token has been revoked."));
             }
@@ -85,13 +85,6 @@ public static class BearerEvents
         OnChallenge = context => WriteChallengeAsync(context, keys, telemetry),
         OnForbidden = WriteForbiddenAsync,
     };
-
-    private static string? FamilyOf(JsonWebToken token) =>
-        token.TryGetPayloadValue<string>(JwtClaimTypes.FamilyId, out var sid) ? sid : null;
-
-    // a token without ver counts as older than any user revocation
-    private static int VersionOf(JsonWebToken token) =>
-        token.TryGetPayloadValue<int>(JwtClaimTypes.TokenVersion, out var ver) ? ver : -1;
 
     /// <summary>Why a token was refused: a stable code for programs and a sentence for people.</summary>
     public sealed record Failure(string Reason, string Description);

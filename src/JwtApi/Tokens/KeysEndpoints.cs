@@ -1,4 +1,5 @@
 using JwtApi.Auth;
+using JwtApi.Clients;
 using JwtApi.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -10,12 +11,33 @@ public sealed record DiscoveryDocument(
     string Issuer,
     string JwksUri,
     string TokenEndpoint,
+    string RevocationEndpoint,
+    string IntrospectionEndpoint,
     IReadOnlyList<string> GrantTypesSupported,
     IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
+    IReadOnlyList<string> RevocationEndpointAuthMethodsSupported,
+    IReadOnlyList<string> IntrospectionEndpointAuthMethodsSupported,
     IReadOnlyList<string> ResponseTypesSupported,
     IReadOnlyList<string> SubjectTypesSupported,
     IReadOnlyList<string> IdTokenSigningAlgValuesSupported,
     IReadOnlyList<string> ClaimsSupported);
+
+/// <summary>
+/// OAuth 2.0 authorization server metadata (RFC 8414). No <c>scopes_supported</c>: the scopes are those of the
+/// registered clients, and listing them would tell anyone who asks what every client may do (and make the
+/// document, which caches keep for minutes, change with every client registered).
+/// </summary>
+public sealed record AuthorizationServerMetadata(
+    string Issuer,
+    string JwksUri,
+    string TokenEndpoint,
+    string RevocationEndpoint,
+    string IntrospectionEndpoint,
+    IReadOnlyList<string> GrantTypesSupported,
+    IReadOnlyList<string> TokenEndpointAuthMethodsSupported,
+    IReadOnlyList<string> RevocationEndpointAuthMethodsSupported,
+    IReadOnlyList<string> IntrospectionEndpointAuthMethodsSupported,
+    IReadOnlyList<string> ResponseTypesSupported);
 
 /// <summary>A JSON Web Key Set (RFC 7517 §5).</summary>
 public sealed record JsonWebKeySet(IReadOnlyList<IReadOnlyDictionary<string, string>> Keys);
@@ -28,6 +50,7 @@ public static class KeysEndpoints
 {
     public const string JwksPath = "/.well-known/jwks.json";
     public const string DiscoveryPath = "/.well-known/openid-configuration";
+    public const string MetadataPath = "/.well-known/oauth-authorization-server";
 
     /// <summary>
     /// Consumers may cache the key set this long. Rotation adds a key (validating only) at least this long
@@ -41,7 +64,9 @@ public static class KeysEndpoints
         keys.MapGet("/jwks.json", Jwks).WithName(nameof(Jwks))
             .WithSummary("The public keys that validate access tokens (RS256, ES256); never an HMAC secret.");
         keys.MapGet("/openid-configuration", Discovery).WithName(nameof(Discovery))
-            .WithSummary("Discovery: issuer, jwks_uri, token endpoint, signing algorithms.");
+            .WithSummary("Discovery: issuer, jwks_uri, token, revocation and introspection endpoints, signing algorithms.");
+        keys.MapGet("/oauth-authorization-server", Metadata).WithName(nameof(Metadata))
+            .WithSummary("OAuth 2.0 authorization server metadata (RFC 8414): issuer, jwks_uri, token, revocation and introspection endpoints.");
         return app;
     }
 
@@ -52,19 +77,27 @@ public static class KeysEndpoints
     }
 
     static Ok<DiscoveryDocument> Discovery(
-        PublishedKeys published, IOptions<PublicOriginOptions> origin, HttpRequest request, HttpResponse response)
+        PublishedKeys published, IOptions<PublicOriginOptions> origin, HttpRequest request, HttpResponse response) =>
+        TypedResults.Ok(published.Discovery(BaseUrl(origin.Value, request, response)));
+
+    static Ok<AuthorizationServerMetadata> Metadata(
+        PublishedKeys published, IOptions<PublicOriginOptions> origin, HttpRequest request, HttpResponse response) =>
+        TypedResults.Ok(published.Metadata(BaseUrl(origin.Value, request, response)));
+
+    /// <summary>Where the documents' URLs start, and how long a cache may keep a document built on it.</summary>
+    private static string BaseUrl(PublicOriginOptions origin, HttpRequest request, HttpResponse response)
     {
-        if (origin.Value.Origin is { } configured)
+        if (origin.Origin is { } configured)
         {
             // the same document whatever the request's Host says: safe for any cache to keep and hand on
             response.Headers.CacheControl = $"public, max-age={(int)CacheLifetime.TotalSeconds}";
-            return TypedResults.Ok(published.Discovery(configured + request.PathBase));
+            return configured + request.PathBase;
         }
         // Built from the request's Host, which the client chooses: with Host: evil.example it names
         // http://evil.example/.well-known/jwks.json. Right for that client, poison for anyone else a shared cache
         // would hand it to; so no cache keeps it (Hosting:PublicOrigin lifts this).
         response.Headers.CacheControl = "no-store";
-        return TypedResults.Ok(published.Discovery($"{request.Scheme}://{request.Host}{request.PathBase}"));
+        return $"{request.Scheme}://{request.Host}{request.PathBase}";
     }
 }
 
@@ -75,17 +108,41 @@ public sealed class PublishedKeys(SigningKeys keys, IOptions<JwtOptions> options
 
     private readonly string[] _algorithms = keys.Validating.Where(k => k.IsAsymmetric).Select(k => k.Algorithm).Distinct().ToArray();
 
+    // the grant itself is /token's; listed here as well until TokenEndpoint.GrantTypes names it, and then once
+    private static readonly string[] GrantTypes = [.. TokenEndpoint.GrantTypes.Append(Client.Grants.ClientCredentials).Distinct()];
+
+    // registered clients authenticate either way; "none": public clients (Swagger UI, the SPA) send no secret
+    private static readonly string[] TokenAuthMethods = [ClientAuthentication.BasicMethod, ClientAuthentication.PostMethod, "none"];
+
+    // anyone holding a token may revoke it; only an authenticated client may introspect
+    private static readonly string[] IntrospectionAuthMethods = [ClientAuthentication.BasicMethod, ClientAuthentication.PostMethod];
+
     public DiscoveryDocument Discovery(string baseUrl) => new(
         Issuer: options.Value.Issuer,
         JwksUri: baseUrl + KeysEndpoints.JwksPath,
         TokenEndpoint: baseUrl + TokenEndpoint.Path,
-        GrantTypesSupported: TokenEndpoint.GrantTypes,
-        // public clients only: a client_id or client credentials are accepted and ignored
-        TokenEndpointAuthMethodsSupported: ["none"],
+        RevocationEndpoint: baseUrl + TokenManagementEndpoints.RevocationPath,
+        IntrospectionEndpoint: baseUrl + TokenManagementEndpoints.IntrospectionPath,
+        GrantTypesSupported: GrantTypes,
+        TokenEndpointAuthMethodsSupported: TokenAuthMethods,
+        RevocationEndpointAuthMethodsSupported: TokenAuthMethods,
+        IntrospectionEndpointAuthMethodsSupported: IntrospectionAuthMethods,
         ResponseTypesSupported: ["token"],
         SubjectTypesSupported: ["public"],
         IdTokenSigningAlgValuesSupported: _algorithms,
         ClaimsSupported: ["iss", "aud", "sub", "name", "role", "jti", "iat", "nbf", "exp", "sid", "ver"]);
+
+    public AuthorizationServerMetadata Metadata(string baseUrl) => new(
+        Issuer: options.Value.Issuer,
+        JwksUri: baseUrl + KeysEndpoints.JwksPath,
+        TokenEndpoint: baseUrl + TokenEndpoint.Path,
+        RevocationEndpoint: baseUrl + TokenManagementEndpoints.RevocationPath,
+        IntrospectionEndpoint: baseUrl + TokenManagementEndpoints.IntrospectionPath,
+        GrantTypesSupported: GrantTypes,
+        TokenEndpointAuthMethodsSupported: TokenAuthMethods,
+        RevocationEndpointAuthMethodsSupported: TokenAuthMethods,
+        IntrospectionEndpointAuthMethodsSupported: IntrospectionAuthMethods,
+        ResponseTypesSupported: ["token"]);
 
     private static IReadOnlyDictionary<string, string> ToJwk(SigningKey key)
     {

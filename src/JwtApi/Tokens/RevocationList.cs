@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace JwtApi.Tokens;
 
@@ -21,6 +22,20 @@ public sealed class RevocationList
         (tokenId is not null && _accessTokens.ContainsKey(tokenId)) ||
         (familyId is not null && _families.ContainsKey(familyId)) ||
         (userId is not null && _users.TryGetValue(userId, out var user) && tokenVersion < user.MinVersion);
+
+    /// <summary>
+    /// <see cref="IsRevoked(string?, string?, string?, int)"/> for a validated access token, read the one way every
+    /// caller reads it: the bearer pipeline, <c>/introspect</c> and <c>/revoke</c> (a user's token or a client's,
+    /// whose sub is its client_id).
+    /// </summary>
+    public bool IsRevoked(JsonWebToken token) => IsRevoked(token.Id, FamilyOf(token), token.Subject, VersionOf(token));
+
+    private static string? FamilyOf(JsonWebToken token) =>
+        token.TryGetPayloadValue<string>(JwtClaimTypes.FamilyId, out var sid) ? sid : null;
+
+    // a token without ver counts as older than any user revocation
+    private static int VersionOf(JsonWebToken token) =>
+        token.TryGetPayloadValue<int>(JwtClaimTypes.TokenVersion, out var ver) ? ver : -1;
 
     public bool IsFamilyRevoked(string familyId) => _families.ContainsKey(familyId);
 

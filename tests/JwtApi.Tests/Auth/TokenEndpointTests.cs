@@ -250,6 +250,6 @@ public sealed class TokenEndpointTests(JwtApiFactory app) : IClassFixture<JwtApi
         discovery.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString())
             .Should().BeEquivalentTo("password", "refresh_token", "client_credentials");
         discovery.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(g => g.GetString())
-            .Should().BeEquivalentTo("none");
+            .Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
     }
 }

@@ -33,13 +33,15 @@ public sealed class PublicOriginTests : IDisposable
     private static Task<HttpResponseMessage> GetAsync(WebApplicationFactory<Program> factory, string host, string path) =>
         factory.CreateClient(new WebApplicationFactoryClientOptions { BaseAddress = new Uri($"http://{host}") }).GetAsync(path);
 
-    [Fact]
-    public async Task PublishesConfiguredOriginWithPublicCachingGivenHostEvilExample()
+    [Theory]
+    [InlineData(KeysEndpointsPath.Discovery)]
+    [InlineData(KeysEndpointsPath.Metadata)]
+    public async Task PublishesConfiguredOriginWithPublicCachingGivenHostEvilExample(string path)
     {
         // AllowedHosts listing evil.example too (an operator's list), so the request reaches discovery at all
         var factory = Factory("Production", ("Hosting:PublicOrigin", Origin), ("AllowedHosts", "auth.example.com;evil.example"));
 
-        var response = await GetAsync(factory, "evil.example", KeysEndpointsPath.Discovery);
+        var response = await GetAsync(factory, "evil.example", path);
 
         response.Should().HaveStatusCode(HttpStatusCode.OK);
         response.Headers.CacheControl!.Public.Should().BeTrue();
@@ -49,17 +51,20 @@ public sealed class PublicOriginTests : IDisposable
         var discovery = JsonDocument.Parse(body).RootElement;
         discovery.GetProperty("jwks_uri").GetString().Should().Be(Origin + "/.well-known/jwks.json");
         discovery.GetProperty("token_endpoint").GetString().Should().StartWith(Origin + "/");
+        discovery.GetProperty("revocation_endpoint").GetString().Should().Be(Origin + "/revoke");
+        discovery.GetProperty("introspection_endpoint").GetString().Should().Be(Origin + "/introspect");
     }
 
     [Theory]
-    [InlineData("Production")]
-    [InlineData("Development")]
-    public async Task PublishesRequestDerivedDocumentWithNoStoreGivenNoPublicOrigin(string environment)
+    [InlineData("Production", KeysEndpointsPath.Discovery)]
+    [InlineData("Development", KeysEndpointsPath.Discovery)]
+    [InlineData("Production", KeysEndpointsPath.Metadata)]
+    public async Task PublishesRequestDerivedDocumentWithNoStoreGivenNoPublicOrigin(string environment, string path)
     {
         // the black-box checks start the service with the two keys alone: it must start, and answer any Host
         var factory = Factory(environment);
 
-        var response = await GetAsync(factory, "evil.example", KeysEndpointsPath.Discovery);
+        var response = await GetAsync(factory, "evil.example", path);
 
         response.Should().HaveStatusCode(HttpStatusCode.OK);
         response.Headers.CacheControl!.NoStore.Should().BeTrue();
@@ -123,4 +128,5 @@ public sealed class PublicOriginTests : IDisposable
 file static class KeysEndpointsPath
 {
     public const string Discovery = JwtApi.Tokens.KeysEndpoints.DiscoveryPath;
+    public const string Metadata = JwtApi.Tokens.KeysEndpoints.MetadataPath;
 }

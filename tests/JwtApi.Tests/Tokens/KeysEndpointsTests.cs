@@ -53,7 +53,37 @@ public sealed class KeysEndpointsTests(KeysEndpointsTests.Factory app) : IClassF
         discovery.GetProperty("token_endpoint").GetString().Should().StartWith("http://localhost/");
         discovery.GetProperty("id_token_signing_alg_values_supported").EnumerateArray().Select(a => a.GetString())
             .Should().BeEquivalentTo("RS256", "ES256");
+        discovery.GetProperty("revocation_endpoint").GetString().Should().Be("http://localhost/revoke");
+        discovery.GetProperty("introspection_endpoint").GetString().Should().Be("http://localhost/introspect");
+        Strings(discovery, "revocation_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
+        Strings(discovery, "introspection_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post");
     }
+
+    [Fact]
+    public async Task PublishesAuthorizationServerMetadata()
+    {
+        var (response, body) = await GetAsync("/.well-known/oauth-authorization-server");
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        // no Hosting:PublicOrigin here: built from the request's Host, so no cache may keep it
+        response.Headers.CacheControl!.NoStore.Should().BeTrue();
+        var metadata = JsonDocument.Parse(body).RootElement;
+        metadata.GetProperty("issuer").GetString().Should().Be(app.JwtOptions.Issuer);
+        metadata.GetProperty("jwks_uri").GetString().Should().Be("http://localhost/.well-known/jwks.json");
+        metadata.GetProperty("token_endpoint").GetString().Should().Be("http://localhost/token");
+        metadata.GetProperty("revocation_endpoint").GetString().Should().Be("http://localhost/revoke");
+        metadata.GetProperty("introspection_endpoint").GetString().Should().Be("http://localhost/introspect");
+        Strings(metadata, "grant_types_supported").Should().BeEquivalentTo("password", "refresh_token", "client_credentials");
+        Strings(metadata, "token_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
+        Strings(metadata, "revocation_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
+        Strings(metadata, "introspection_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post");
+        Strings(metadata, "response_types_supported").Should().Equal("token");
+        // the registered clients' scopes are not published (see AuthorizationServerMetadata)
+        metadata.TryGetProperty("scopes_supported", out _).Should().BeFalse();
+    }
+
+    private static IEnumerable<string?> Strings(JsonElement document, string name) =>
+        document.GetProperty(name).EnumerateArray().Select(e => e.GetString());
 
     [Fact]
     public async Task ValidatesAnIssuedTokenWithThePublishedKeysAlone()

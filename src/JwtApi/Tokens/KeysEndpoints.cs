@@ -108,8 +108,7 @@ public sealed class PublishedKeys(SigningKeys keys, IOptions<JwtOptions> options
 
     private readonly string[] _algorithms = keys.Validating.Where(k => k.IsAsymmetric).Select(k => k.Algorithm).Distinct().ToArray();
 
-    // the grant itself is /token's; listed here as well until TokenEndpoint.GrantTypes names it, and then once
-    private static readonly string[] GrantTypes = [.. TokenEndpoint.GrantTypes.Append(Client.Grants.ClientCredentials).Distinct()];
+    private static readonly IReadOnlyList<string> GrantTypes = TokenEndpoint.GrantTypes;
 
     // registered clients authenticate either way; "none": public clients (Swagger UI, the SPA) send no secret
     private static readonly string[] TokenAuthMethods = [ClientAuthentication.BasicMethod, ClientAuthentication.PostMethod, "none"];

@@ -33,6 +33,7 @@ public sealed class ClientCredentialsGrant(ClientAuthentication authentication, 
         }
         if (auth.RetryAfter is { } wait)
         {
+            telemetry.ClientTokenRequested(Reasons.Throttled);
             return new ClientGrantOutcome(null, RetryAfter: wait);
         }
         if (auth.Client is not { } client)
@@ -68,12 +69,13 @@ public sealed class ClientCredentialsGrant(ClientAuthentication authentication, 
 
         var token = tokens.IssueClientToken(client, scopes, target);
         audit.ClientTokenIssued(client.Id, target);
+        telemetry.ClientTokenRequested(Telemetry.ClientTokenOutcome.Success);
         return new ClientGrantOutcome(new ClientTokenResponse(token.Token, "Bearer", (int)token.Lifetime.TotalSeconds, string.Join(' ', scopes)));
     }
 
     private ClientGrantOutcome Fail(string error, string description, int status = 400)
     {
-        telemetry.TokenRejected(error);
+        telemetry.ClientTokenRequested(error);
         return new ClientGrantOutcome(null, new OAuthError(error, description), status);
     }
 

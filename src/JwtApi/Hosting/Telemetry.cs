@@ -26,6 +26,7 @@ public sealed class Telemetry : IDisposable
     private readonly Counter<long> _tokensIssued;
     private readonly Counter<long> _tokensRejected;
     private readonly Counter<long> _refreshes;
+    private readonly Counter<long> _clientTokens;
     private readonly Counter<long> _revocations;
     private readonly Histogram<double> _hashingDuration;
     private readonly Meter _meter;
@@ -43,6 +44,8 @@ public sealed class Telemetry : IDisposable
             "Tokens issued, by kind: a login, a refresh or a password change issues one of each.");
         _tokensRejected = _meter.CreateCounter<long>(Instruments.TokensRejected, "{token}",
             "Bearer tokens refused with 401 at a protected endpoint, by the reason the 401 gives.");
+        _clientTokens = _meter.CreateCounter<long>(Instruments.ClientTokens, "{request}",
+            "Client credentials requests at /token, by outcome: success, or the RFC 6749 error answered (invalid_client, unauthorized_client, invalid_scope, invalid_target, invalid_request) or throttled.");
         _refreshes = _meter.CreateCounter<long>(Instruments.Refreshes, "{refresh}",
             "Refresh-token exchanges at /refresh and /token (grant_type=refresh_token), by outcome.");
         _revocations = _meter.CreateCounter<long>(Instruments.Revocations, "{revocation}",
@@ -66,6 +69,7 @@ public sealed class Telemetry : IDisposable
         public const string TokensIssued = "jwtapi.tokens.issued";
         public const string TokensRejected = "jwtapi.tokens.rejected";
         public const string Refreshes = "jwtapi.refreshes";
+        public const string ClientTokens = "jwtapi.client_tokens";
         public const string Revocations = "jwtapi.revocations";
         public const string PasswordHashingDuration = "jwtapi.password_hashing.duration";
         public const string PasswordHashingQueueLength = "jwtapi.password_hashing.queue.length";
@@ -76,6 +80,7 @@ public sealed class Telemetry : IDisposable
     {
         public const string LoginOutcome = "jwtapi.login.outcome";
         public const string RefreshOutcome = "jwtapi.refresh.outcome";
+        public const string ClientTokenOutcome = "jwtapi.client_token.outcome";
         public const string TokenKind = "jwtapi.token.kind";
         public const string TokenAlgorithm = "jwtapi.token.algorithm";
         public const string RejectionReason = "jwtapi.token.rejection_reason";
@@ -120,6 +125,12 @@ public sealed class Telemetry : IDisposable
         public const string Success = "success";
     }
 
+    /// <summary>Values of <see cref="Tags.ClientTokenOutcome"/>: <see cref="Success"/>, the OAuth error answered, or throttled.</summary>
+    public static class ClientTokenOutcome
+    {
+        public const string Success = "success";
+    }
+
     /// <summary>Values of <see cref="Tags.TokenKind"/>.</summary>
     public static class TokenKind
     {
@@ -153,6 +164,10 @@ public sealed class Telemetry : IDisposable
         _refreshes.Add(1, new KeyValuePair<string, object?>(Tags.RefreshOutcome, outcome));
         activity?.SetTag(Tags.RefreshOutcome, outcome);
     }
+
+    /// <summary>A client credentials request with its outcome: <c>success</c>, the OAuth error answered, or <c>throttled</c>.</summary>
+    public void ClientTokenRequested(string outcome) =>
+        _clientTokens.Add(1, new KeyValuePair<string, object?>(Tags.ClientTokenOutcome, outcome));
 
     public void TokenIssued(string kind) =>
         _tokensIssued.Add(1, new KeyValuePair<string, object?>(Tags.TokenKind, kind));

@@ -272,4 +272,20 @@ public sealed class ClientCredentialsTests : IDisposable
         records.Should().NotContain(r => r.Message.Contains(registered.Secret) || r.Message.Contains(wrongSecret) ||
                                          JsonSerializer.Serialize(r.StructuredState, (JsonSerializerOptions?)null).Contains(registered.Secret));
     }
+
+    [Fact]
+    public async Task CountsEveryRequestByOutcome()
+    {
+        var registered = await RegisterAsync();
+        using var collector = new Microsoft.Extensions.Diagnostics.Metrics.Testing.MetricCollector<long>(
+            _server.Services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), JwtApi.Hosting.Telemetry.Name,
+            JwtApi.Hosting.Telemetry.Instruments.ClientTokens);
+
+        await TokenAsync(registered, Grant());
+        await TokenAsync(registered with { Secret = ClientSecrets.Generate() }, Grant());
+        await TokenAsync(registered, Grant(("scope", "admin")));
+
+        collector.GetMeasurementSnapshot().Select(m => m.Tags["jwtapi.client_token.outcome"] as string)
+            .Should().Equal("success", "invalid_client", "invalid_scope");
+    }
 }

@@ -1,4 +1,5 @@
 using JwtApi.Auth;
+using JwtApi.Hosting;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -76,7 +77,7 @@ public static class ClientsEndpoints
             : ClientProblems.ClientNotFound();
 
     static async Task<Results<Created<CreatedClientResponse>, ValidationProblem, ProblemHttpResult>> CreateClient(
-        CreateClientRequest body, ClientRules rules, AppDb db, CurrentUser currentUser, TimeProvider time, CancellationToken ct)
+        CreateClientRequest body, ClientRules rules, AppDb db, CurrentUser currentUser, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var (errors, rights) = rules.Check(body.Name, nameRequired: true, body.GrantTypes, body.Scopes, body.Audiences);
         if (errors is not null)
@@ -103,6 +104,7 @@ public static class ClientsEndpoints
         db.Clients.Add(client);
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
+        audit.ClientChanged(client.Id, "registered");
         return TypedResults.Created($"/clients/{client.Id}", CreatedClientResponse.From(client, secret));
     }
 
@@ -143,7 +145,7 @@ public static class ClientsEndpoints
     }
 
     static async Task<Results<Ok<ClientSecretResponse>, ProblemHttpResult>> RotateClientSecret(
-        string id, AppDb db, CurrentUser currentUser, IOptions<ClientsOptions> options, TimeProvider time, CancellationToken ct)
+        string id, AppDb db, CurrentUser currentUser, IOptions<ClientsOptions> options, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var secret = ClientSecrets.Generate();
         var hash = ClientSecrets.Hash(secret);
@@ -166,6 +168,7 @@ public static class ClientsEndpoints
         client.UpdatedAt = now;
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
+        audit.ClientChanged(client.Id, "secret_rotated");
         return TypedResults.Ok(new ClientSecretResponse(client.Id, secret,
             client.PreviousSecretValidUntil is { } until ? DateTimeOffset.FromUnixTimeSeconds(until) : null));
     }

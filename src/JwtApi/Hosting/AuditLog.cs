@@ -33,6 +33,11 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     public void ClientAuthenticationFailed(string clientId, string reason) =>
         LogClientAuthenticationFailed(Printable(clientId), reason, ClientAddress, Endpoint);
 
+    /// <param name="clientId">The registered client.</param>
+    /// <param name="change">registered or secret_rotated (disabling, enabling, changing and deleting a client end its
+    /// tokens and are logged as <c>Revoked</c> with its id).</param>
+    public void ClientChanged(string clientId, string change) => LogClientChanged(clientId, change, Actor, ClientAddress, Endpoint);
+
     public void ClientTokenIssued(string clientId, string audience) =>
         LogClientTokenIssued(clientId, Printable(audience), ClientAddress, Endpoint);
 
@@ -93,6 +98,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2007, EventName = "ClientAuthenticationFailed", Level = LogLevel.Warning,
         Message = "Client authentication failed for {ClientId} from {ClientAddress} at {Endpoint}: {Reason}")]
     private partial void LogClientAuthenticationFailed(string clientId, string reason, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2009, EventName = "ClientChanged", Level = LogLevel.Information,
+        Message = "Client {ClientId} {Change} by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogClientChanged(string clientId, string change, string actor, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2008, EventName = "ClientTokenIssued", Level = LogLevel.Information,
         Message = "Client token issued to {ClientId} for {Audience} from {ClientAddress} at {Endpoint}")]

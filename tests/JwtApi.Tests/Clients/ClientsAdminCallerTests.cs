@@ -136,6 +136,8 @@ public sealed class ClientsAdminLoggingTests
 
         // the haystack holds the requests' own records (the revocation's audit among them), not nothing
         records.Should().Contain(r => r.Message.Contains(id, StringComparison.Ordinal));
+        records.Where(r => r.Id.Name == "ClientChanged" && r.Message.Contains(id, StringComparison.Ordinal))
+            .Select(r => r.StructuredState!.Single(p => p.Key == "Change").Value).Should().Equal("registered", "secret_rotated");
         var secrets = new[] { first, second, hash, hash.Split('$')[2] };
         foreach (var record in records)
         {

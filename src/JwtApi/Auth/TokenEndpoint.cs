@@ -1,9 +1,7 @@
 using System.ComponentModel.DataAnnotations;
-using System.Net.Mime;
 using JwtApi.Clients;
 using JwtApi.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.Net.Http.Headers;
 
 namespace JwtApi.Auth;
 
@@ -39,10 +37,6 @@ public static class TokenEndpoint
     public const string RefreshTokenGrant = "refresh_token";
     public static readonly IReadOnlyList<string> GrantTypes = [PasswordGrant, RefreshTokenGrant, ClientCredentialsGrant.GrantType];
 
-    // No parameter of a valid request comes near these; anything larger is not one of our requests.
-    private const int MaxParameters = 16;
-    private const int MaxValueLength = 8192;
-
     public static RouteHandlerBuilder MapTokenEndpoint(this IEndpointRouteBuilder app) =>
         app.MapPost(Path, Token).WithName(nameof(Token))
             .WithSummary("OAuth 2.0 token endpoint (RFC 6749): grant_type=password, refresh_token or client_credentials, form-encoded.")
@@ -52,33 +46,19 @@ public static class TokenEndpoint
             .Produces<ClientTokenResponse>()
             .Produces<OAuthError>(StatusCodes.Status400BadRequest)
             .Produces<OAuthError>(StatusCodes.Status401Unauthorized)
-            .WithFormOptions(valueCountLimit: MaxParameters, valueLengthLimit: MaxValueLength, keyLengthLimit: 64);
+            .WithOAuthFormLimits();
 
     static async Task<Results<Ok<TokenResponse>, Ok<ClientTokenResponse>, JsonHttpResult<OAuthError>, ProblemHttpResult>> Token(
         HttpRequest request, SignIn signIn, ClientCredentialsGrant clients, CancellationToken ct)
     {
         // RFC 6749 §5.1 for the tokens; the errors are not worth caching either.
         TokenResponses.NoStore(request.HttpContext.Response);
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
-            !contentType.MediaType.Equals(MediaTypeNames.Application.FormUrlEncoded, StringComparison.OrdinalIgnoreCase))
+        var (form, invalid) = await OAuthForm.ReadAsync(request, ct);
+        if (form is null)
         {
-            return InvalidRequest("Send the parameters form-encoded, with 'Content-Type: application/x-www-form-urlencoded' (RFC 6749 §4.3.2).");
+            return invalid!;
         }
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
-        {
-            return InvalidRequest($"The form could not be read: at most {MaxParameters} parameters of at most {MaxValueLength} characters each.");
-        }
-        // RFC 6749 §3.2: a parameter must not be sent twice; one without a value counts as not sent (§3.1).
-        if (form.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } repeated })
-        {
-            return InvalidRequest($"The parameter '{repeated}' is sent more than once.");
-        }
-        string? Parameter(string name) => form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
+        string? Parameter(string name) => form.Parameter(name);
 
         var grant = Parameter("grant_type");
         if (grant is PasswordGrant or RefreshTokenGrant && Parameter("scope") is not null)
@@ -132,9 +112,7 @@ public static class TokenEndpoint
         }
     }
 
-    private static JsonHttpResult<OAuthError> InvalidRequest(string description) => Error("invalid_request", description);
+    private static JsonHttpResult<OAuthError> InvalidRequest(string description) => OAuthForm.InvalidRequest(description);
 
-    /// <summary>RFC 6749 §5.2: 400 with a JSON body (401 is for client authentication, at the client credentials grant).</summary>
-    private static JsonHttpResult<OAuthError> Error(string error, string description) =>
-        TypedResults.Json(new OAuthError(error, description), statusCode: StatusCodes.Status400BadRequest);
+    private static JsonHttpResult<OAuthError> Error(string error, string description) => OAuthForm.Error(error, description);
 }

@@ -1,4 +1,3 @@
-using System.Net.Mime;
 using System.Text.Json.Serialization;
 using JwtApi.Auth;
 using JwtApi.Hosting;
@@ -8,7 +7,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
-using MediaTypeHeaderValue = Microsoft.Net.Http.Headers.MediaTypeHeaderValue;
 
 namespace JwtApi.Clients;
 
@@ -67,8 +65,6 @@ public static class TokenManagementEndpoints
     public const string ScopeClaim = "scope";
 
     // As at /token: no valid request comes near these.
-    private const int MaxParameters = 16;
-    private const int MaxValueLength = 8192;
 
     public static IEndpointRouteBuilder MapTokenManagement(this IEndpointRouteBuilder app)
     {
@@ -90,7 +86,7 @@ public static class TokenManagementEndpoints
     // documented, not enforced by routing: a JSON body gets RFC 6749's invalid_request, not a bare 415
     private static RouteHandlerBuilder Form(RouteHandlerBuilder endpoint) => endpoint
         .WithMetadata(new FormBody(typeof(TokenManagementRequest)))
-        .WithFormOptions(valueCountLimit: MaxParameters, valueLengthLimit: MaxValueLength, keyLengthLimit: 64)
+        .WithOAuthFormLimits()
         .Produces<OAuthError>(StatusCodes.Status400BadRequest)
         .Produces<OAuthError>(StatusCodes.Status401Unauthorized);
 
@@ -105,7 +101,7 @@ public static class TokenManagementEndpoints
         IOptions<JwtOptions> options, SigningKeys keys, RevocationList revocations, CancellationToken ct)
     {
         TokenResponses.NoStore(request.HttpContext.Response);
-        var (form, invalid) = await ReadFormAsync(request, ct);
+        var (form, invalid) = await OAuthForm.ReadAsync(request, ct);
         if (form is null)
         {
             return invalid!;
@@ -119,12 +115,12 @@ public static class TokenManagementEndpoints
         {
             return refused;
         }
-        if (Parameter(form, "token") is not { } token)
+        if (form.Parameter("token") is not { } token)
         {
-            return InvalidRequest("token is required: the access token or refresh token to revoke.");
+            return OAuthForm.InvalidRequest("token is required: the access token or refresh token to revoke.");
         }
         var client = caller.Client;
-        foreach (var kind in KindsToTry(Parameter(form, "token_type_hint")))
+        foreach (var kind in KindsToTry(form.Parameter("token_type_hint")))
         {
             if (kind == AccessTokenHint && await ActiveAccessTokenAsync(token, options.Value, keys, revocations) is { } access)
             {
@@ -162,7 +158,7 @@ public static class TokenManagementEndpoints
     {
         // RFC 7662 §4: the answer describes a live token; no cache may keep it.
         TokenResponses.NoStore(request.HttpContext.Response);
-        var (form, invalid) = await ReadFormAsync(request, ct);
+        var (form, invalid) = await OAuthForm.ReadAsync(request, ct);
         if (form is null)
         {
             return invalid!;
@@ -187,9 +183,9 @@ public static class TokenManagementEndpoints
             return TypedResults.Json(new OAuthError("unauthorized_client", "This client is not allowed to introspect tokens (grant type 'introspection')."),
                 statusCode: StatusCodes.Status403Forbidden);
         }
-        if (Parameter(form, "token") is not { } token)
+        if (form.Parameter("token") is not { } token)
         {
-            return InvalidRequest("token is required: the access token to introspect.");
+            return OAuthForm.InvalidRequest("token is required: the access token to introspect.");
         }
         // The hint changes nothing: only access tokens are ever active here. A refresh or device token is meant
         // for JwtApi alone, never for a resource server, so it answers active: false like any other non-access token.
@@ -270,7 +266,7 @@ public static class TokenManagementEndpoints
     /// <summary>Why presented credentials are refused (400 or 401; a wait is answered before), or null when they passed or none came.</summary>
     private static JsonHttpResult<OAuthError>? ClientRefusal(ClientAuthResult caller, HttpResponse response) => caller switch
     {
-        { TwoMethods: true } => InvalidRequest("Authenticate the client one way: 'Authorization: Basic' or client_id and client_secret in the form, not both (RFC 6749 §2.3)."),
+        { TwoMethods: true } => OAuthForm.InvalidRequest("Authenticate the client one way: 'Authorization: Basic' or client_id and client_secret in the form, not both (RFC 6749 §2.3)."),
         { Presented: true, Client: null } => InvalidClient(response, "Client authentication failed: unknown client, wrong secret or disabled client."),
         _ => null,
     };
@@ -281,35 +277,4 @@ public static class TokenManagementEndpoints
         response.Headers.WWWAuthenticate = "Basic realm=\"jwtapi\"";
         return TypedResults.Json(new OAuthError("invalid_client", description), statusCode: StatusCodes.Status401Unauthorized);
     }
-
-    /// <summary>The form, or why it cannot be read: the same guards as <c>/token</c>'s.</summary>
-    private static async Task<(IFormCollection? Form, JsonHttpResult<OAuthError>? Invalid)> ReadFormAsync(HttpRequest request, CancellationToken ct)
-    {
-        if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var contentType) ||
-            !contentType.MediaType.Equals(MediaTypeNames.Application.FormUrlEncoded, StringComparison.OrdinalIgnoreCase))
-        {
-            return (null, InvalidRequest("Send the parameters form-encoded, with 'Content-Type: application/x-www-form-urlencoded'."));
-        }
-        IFormCollection form;
-        try
-        {
-            form = await request.ReadFormAsync(ct);
-        }
-        catch (Exception e) when (e is InvalidDataException or BadHttpRequestException)
-        {
-            return (null, InvalidRequest($"The form could not be read: at most {MaxParameters} parameters of at most {MaxValueLength} characters each."));
-        }
-        // RFC 6749 §3.2: a parameter must not be sent twice (two tokens: which one was meant?)
-        if (form.FirstOrDefault(p => p.Value.Count > 1) is { Key: { } repeated })
-        {
-            return (null, InvalidRequest($"The parameter '{repeated}' is sent more than once."));
-        }
-        return (form, null);
-    }
-
-    private static string? Parameter(IFormCollection form, string name) =>
-        form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
-
-    private static JsonHttpResult<OAuthError> InvalidRequest(string description) =>
-        TypedResults.Json(new OAuthError("invalid_request", description), statusCode: StatusCodes.Status400BadRequest);
 }

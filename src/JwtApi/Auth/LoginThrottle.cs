@@ -56,6 +56,39 @@ public sealed class LoginThrottle(AppDb db, TimeProvider time)
         return (null, TimeSpan.FromSeconds(Math.Max(1, wait)));
     }
 
+    /// <summary>
+    /// A permit under every key, or none: when one key is full, the permits already taken are given back (that
+    /// attempt was not checked) and the wait of the full key is returned.
+    /// </summary>
+    public async Task<(IReadOnlyList<ThrottlePermit>? Permits, TimeSpan RetryAfter)> TryTakeAllAsync(
+        IEnumerable<(string Key, WindowLimit Limit)> keys, CancellationToken ct)
+    {
+        var permits = new List<ThrottlePermit>(2);
+        foreach (var (key, limit) in keys)
+        {
+            var (permit, wait) = await TryTakeAsync(key, limit, ct);
+            if (permit is null)
+            {
+                await GiveBackAsync(permits);
+                return (null, wait);
+            }
+            permits.Add(permit);
+        }
+        return (permits, TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// Gives permits back (the attempt succeeded, or was never checked). Not on the request's token: a cancelled
+    /// request must not keep a permit it never used.
+    /// </summary>
+    public async Task GiveBackAsync(IEnumerable<ThrottlePermit> permits)
+    {
+        foreach (var permit in permits)
+        {
+            await GiveBackAsync(permit, CancellationToken.None);
+        }
+    }
+
     /// <summary>Gives a permit back to the window it came from (not to a later one: that window never lent it).</summary>
     public Task GiveBackAsync(ThrottlePermit permit, CancellationToken ct) =>
         db.Database.ExecuteSqlAsync($"""

@@ -49,6 +49,13 @@ public static class OAuthForm
 
     public static JsonHttpResult<OAuthError> InvalidRequest(string description) => Error("invalid_request", description);
 
+    /// <summary>RFC 6749 §5.2: a client's authentication failed: 401 with a challenge for the scheme it may use.</summary>
+    public static JsonHttpResult<OAuthError> InvalidClient(HttpResponse response, string description)
+    {
+        response.Headers.WWWAuthenticate = "Basic realm=\"jwtapi\"";
+        return Error("invalid_client", description, StatusCodes.Status401Unauthorized);
+    }
+
     /// <summary>RFC 6749 §5.2: a JSON error body, 400 unless said otherwise (401 is for client authentication).</summary>
     public static JsonHttpResult<OAuthError> Error(string error, string description, int status = StatusCodes.Status400BadRequest) =>
         TypedResults.Json(new OAuthError(error, description), statusCode: status);

@@ -115,17 +115,11 @@ public sealed class SignIn(
     {
         // a device token counts only for the user it names, and only until their token version changes
         var device = user is not null && await deviceTokens.ReadAsync(deviceToken) is { } claims && claims.IsFor(user) ? claims : null;
-        var permits = new List<ThrottlePermit>(2);
-        foreach (var (key, limit) in ThrottleKeys(username, device))
+        var (permits, wait) = await throttle.TryTakeAllAsync(ThrottleKeys(username, device), ct);
+        if (permits is null)
         {
-            var (permit, wait) = await throttle.TryTakeAsync(key, limit, ct);
-            if (permit is null)
-            {
-                await GiveBackAsync(permits);
-                audit.LoginFailed(username, Reasons.Throttled);
-                return (new PasswordCheck(PasswordVerdict.Throttled, wait), null);
-            }
-            permits.Add(permit);
+            audit.LoginFailed(username, Reasons.Throttled);
+            return (new PasswordCheck(PasswordVerdict.Throttled, wait), null);
         }
 
         // Unknown user, wrong password and disabled account: the same BCrypt work and the same answer, so
@@ -137,7 +131,7 @@ public sealed class SignIn(
         }
         catch (Exception e) when (e is PasswordHashingBusyException or OperationCanceledException)
         {
-            await GiveBackAsync(permits);   // nothing was checked: nothing to count
+            await throttle.GiveBackAsync(permits);   // nothing was checked: nothing to count
             throw;
         }
         if (!verified || user is null || user.Disabled)
@@ -146,7 +140,7 @@ public sealed class SignIn(
             audit.LoginFailed(username, user is null ? Reasons.UnknownUser : !verified ? Reasons.WrongPassword : Reasons.AccountDisabled);
             return (PasswordCheck.Wrong, null);
         }
-        await GiveBackAsync(permits);
+        await throttle.GiveBackAsync(permits);
         return (PasswordCheck.Verified, device);
     }
 
@@ -169,14 +163,6 @@ public sealed class SignIn(
         yield return ($"name:{name}", options.PerUsername);
     }
 
-    private async Task GiveBackAsync(List<ThrottlePermit> permits)
-    {
-        foreach (var permit in permits)
-        {
-            // not the request's token: a cancelled request must not keep a permit it never used
-            await throttle.GiveBackAsync(permit, CancellationToken.None);
-        }
-    }
 
     /// <summary>
     /// Upgrades a hash made before the work factor rose, while the password is at hand. False when the account

@@ -76,13 +76,12 @@ public static class TokenEndpoint
                 {
                     return RateLimits.TooManyRequests(request.HttpContext.Response, clientWait);
                 }
-                if (outcome.Status == StatusCodes.Status401Unauthorized)
+                return outcome switch
                 {
-                    request.HttpContext.Response.Headers.WWWAuthenticate = "Basic realm=\"jwtapi\"";
-                }
-                return outcome.Token is { } clientToken
-                    ? TypedResults.Ok(clientToken)
-                    : TypedResults.Json(outcome.Error!, statusCode: outcome.Status);
+                    { Token: { } clientToken } => TypedResults.Ok(clientToken),
+                    { Status: StatusCodes.Status401Unauthorized } => OAuthForm.InvalidClient(request.HttpContext.Response, outcome.Error!.ErrorDescription),
+                    _ => OAuthForm.Error(outcome.Error!.Error, outcome.Error.ErrorDescription, outcome.Status),
+                };
 
             case PasswordGrant:
                 if (Parameter("username") is not { } username || Parameter("password") is not { } password)

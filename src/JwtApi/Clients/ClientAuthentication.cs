@@ -36,29 +36,23 @@ public sealed class ClientAuthentication(
     public async Task<ClientAuthResult> AuthenticateAsync(HttpRequest request, IFormCollection form, CancellationToken ct)
     {
         var basic = FromBasicHeader(request);
-        var postSecret = Value(form, "client_secret");
+        var postSecret = form.Parameter("client_secret");
         if (basic is not null && postSecret is not null)
         {
             return new ClientAuthResult(null, Presented: true, TwoMethods: true);
         }
-        var (id, secret) = basic ?? (Value(form, "client_id"), postSecret);
+        var (id, secret) = basic ?? (form.Parameter("client_id"), postSecret);
         if (string.IsNullOrEmpty(id) || secret is null)
         {
             // Swagger UI's password flow sends 'Basic Og==' (no id, no secret): a public client, not a registered one
             return ClientAuthResult.None;
         }
 
-        var permits = new List<ThrottlePermit>(2);
-        foreach (var (key, limit) in ThrottleKeys(id, request))
+        var (permits, wait) = await throttle.TryTakeAllAsync(ThrottleKeys(id, request), ct);
+        if (permits is null)
         {
-            var (permit, wait) = await throttle.TryTakeAsync(key, limit, ct);
-            if (permit is null)
-            {
-                await GiveBackAsync(permits);
-                audit.ClientAuthenticationFailed(id, Reasons.Throttled);
-                return new ClientAuthResult(null, Presented: true, RetryAfter: wait);
-            }
-            permits.Add(permit);
+            audit.ClientAuthenticationFailed(id, Reasons.Throttled);
+            return new ClientAuthResult(null, Presented: true, RetryAfter: wait);
         }
         var client = IsPlausibleId(id) ? await db.Clients.FirstOrDefaultAsync(c => c.Id == id, ct) : null;
         var now = time.GetUtcNow().ToUnixTimeSeconds();
@@ -69,7 +63,7 @@ public sealed class ClientAuthentication(
             audit.ClientAuthenticationFailed(id, client is null ? Reasons.UnknownClient : !matches ? Reasons.WrongSecret : Reasons.ClientDisabled);
             return new ClientAuthResult(null, Presented: true);
         }
-        await GiveBackAsync(permits);
+        await throttle.GiveBackAsync(permits);
         return new ClientAuthResult(client, Presented: true);
     }
 
@@ -86,14 +80,6 @@ public sealed class ClientAuthentication(
         }
         yield return ($"client-address:{id}@{RateLimits.ClientPartition(request.HttpContext.Connection.RemoteIpAddress)}", limits.Value.PerUsernameAndAddress);
         yield return ($"client:{id}", limits.Value.PerUsername);
-    }
-
-    private async Task GiveBackAsync(List<ThrottlePermit> permits)
-    {
-        foreach (var permit in permits)
-        {
-            await throttle.GiveBackAsync(permit, CancellationToken.None);
-        }
     }
 
     /// <summary>RFC 6749 §2.3.1: Basic with the id and the secret each form-encoded, then joined by ':'.</summary>
@@ -124,7 +110,4 @@ public sealed class ClientAuthentication(
     }
 
     private static string FormDecode(string value) => Uri.UnescapeDataString(value.Replace('+', ' '));
-
-    private static string? Value(IFormCollection form, string name) =>
-        form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
 }

@@ -48,15 +48,15 @@ public sealed class ClientCredentialsGrant(ClientAuthentication authentication, 
             return Fail("unauthorized_client", "This client may not use grant_type=client_credentials.");
         }
 
-        var asked = Value(form, "scope")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
+        var asked = form.Parameter("scope")?.Split(' ', StringSplitOptions.RemoveEmptyEntries).Distinct(StringComparer.Ordinal).ToList();
         if (asked?.FirstOrDefault(s => !client.Scopes.Contains(s)) is { } unknown)
         {
             return Fail("invalid_scope", $"The scope '{(Client.IsValidScope(unknown) ? unknown : "…")}' is not one of this client's scopes.");
         }
         var scopes = asked is { Count: > 0 } ? asked : client.Scopes;
 
-        var resource = Value(form, "resource");
-        var audienceParameter = Value(form, "audience");
+        var resource = form.Parameter("resource");
+        var audienceParameter = form.Parameter("audience");
         if (resource is not null && audienceParameter is not null && resource != audienceParameter)
         {
             return Fail("invalid_target", "resource and audience name different APIs: ask for one.");
@@ -78,7 +78,4 @@ public sealed class ClientCredentialsGrant(ClientAuthentication authentication, 
         telemetry.ClientTokenRequested(error);
         return new ClientGrantOutcome(null, new OAuthError(error, description), status);
     }
-
-    private static string? Value(IFormCollection form, string name) =>
-        form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
 }

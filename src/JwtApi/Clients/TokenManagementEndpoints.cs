@@ -60,12 +60,6 @@ public static class TokenManagementEndpoints
     public const string AccessTokenHint = "access_token";
     public const string RefreshTokenHint = "refresh_token";
 
-    /// <summary>RFC 9068 §2.2 / RFC 8693: the client a token was issued to.</summary>
-    public const string ClientIdClaim = "client_id";
-    public const string ScopeClaim = "scope";
-
-    // As at /token: no valid request comes near these.
-
     public static IEndpointRouteBuilder MapTokenManagement(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("").WithTags("Clients").AllowAnonymous().WithMetadata(AuthEndpoints.MaxBody)
@@ -176,12 +170,12 @@ public static class TokenManagementEndpoints
         {
             // RFC 7662 §2.1: introspection requires authorization; an anonymous oracle of token validity is an
             // attacker's tool (it tells which stolen tokens still work)
-            return InvalidClient(request.HttpContext.Response, "Introspection is for registered clients: authenticate with client_secret_basic or client_secret_post.");
+            return OAuthForm.InvalidClient(request.HttpContext.Response, "Introspection is for registered clients: authenticate with client_secret_basic or client_secret_post.");
         }
         if (!client.GrantTypes.Contains(Client.Grants.Introspection))
         {
-            return TypedResults.Json(new OAuthError("unauthorized_client", "This client is not allowed to introspect tokens (grant type 'introspection')."),
-                statusCode: StatusCodes.Status403Forbidden);
+            return OAuthForm.Error("unauthorized_client", "This client is not allowed to introspect tokens (grant type 'introspection').",
+                StatusCodes.Status403Forbidden);
         }
         if (form.Parameter("token") is not { } token)
         {
@@ -199,14 +193,14 @@ public static class TokenManagementEndpoints
         var audiences = token.Audiences.ToList();
         string? Claim(string name) => token.TryGetPayloadValue<string>(name, out var value) ? value : null;
         long? Time(string name) => token.TryGetPayloadValue<long>(name, out var value) ? value : null;
-        var clientId = Claim(ClientIdClaim);
+        var clientId = Claim(JwtClaimTypes.ClientId);
         return new IntrospectionResponse(
             Active: true,
             Sub: token.Subject,
             ClientId: clientId,
             // a user's token names the user; a client's has no name (RFC 9068 for clients)
             Username: clientId is null ? Claim(JwtClaimTypes.Name) : null,
-            Scope: Claim(ScopeClaim),
+            Scope: Claim(JwtClaimTypes.Scope),
             Aud: audiences.Count == 1 ? audiences[0] : audiences,
             Iss: token.Issuer,
             Exp: Time(JwtRegisteredClaimNames.Exp),
@@ -261,20 +255,13 @@ public static class TokenManagementEndpoints
         hint == RefreshTokenHint ? [RefreshTokenHint, AccessTokenHint] : [AccessTokenHint, RefreshTokenHint];
 
     private static string? ClientIdOf(JsonWebToken token) =>
-        token.TryGetPayloadValue<string>(ClientIdClaim, out var clientId) ? clientId : null;
+        token.TryGetPayloadValue<string>(JwtClaimTypes.ClientId, out var clientId) ? clientId : null;
 
     /// <summary>Why presented credentials are refused (400 or 401; a wait is answered before), or null when they passed or none came.</summary>
     private static JsonHttpResult<OAuthError>? ClientRefusal(ClientAuthResult caller, HttpResponse response) => caller switch
     {
         { TwoMethods: true } => OAuthForm.InvalidRequest("Authenticate the client one way: 'Authorization: Basic' or client_id and client_secret in the form, not both (RFC 6749 §2.3)."),
-        { Presented: true, Client: null } => InvalidClient(response, "Client authentication failed: unknown client, wrong secret or disabled client."),
+        { Presented: true, Client: null } => OAuthForm.InvalidClient(response, "Client authentication failed: unknown client, wrong secret or disabled client."),
         _ => null,
     };
-
-    /// <summary>RFC 6749 §5.2: 401 with a challenge for the scheme the client may use.</summary>
-    private static JsonHttpResult<OAuthError> InvalidClient(HttpResponse response, string description)
-    {
-        response.Headers.WWWAuthenticate = "Basic realm=\"jwtapi\"";
-        return TypedResults.Json(new OAuthError("invalid_client", description), statusCode: StatusCodes.Status401Unauthorized);
-    }
 }

@@ -42,12 +42,8 @@ public static class AccessTokenValidation
     /// </summary>
     public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew, TimeSpan accessTokenLifetime)
     {
-        // Checked before the request reaches IdentityModel (BearerEvents' OnMessageReceived); again here, so that
-        // whatever hands a token to this method (a cache included) meets the same rule.
-        if (HasNonCanonicalSignature(token.EncodedToken))
-        {
-            return new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url.");
-        }
+        // The signature's spelling is not checked here but before any parsing, by each caller (BearerEvents'
+        // OnMessageReceived, ahead of the validated-token cache; introspection and /revoke): once per request.
         // RFC 7519 §2: exp, nbf and iat are NumericDates, JSON numbers. IdentityModel also reads a string of digits
         // ("exp":"1900000000"), so the parsed token no longer tells; the payload as sent does.
         if (NonNumericDate(token.EncodedPayload) is { } claim)

@@ -1,6 +1,8 @@
 using JwtApi.Auth;
+using JwtApi.Mfa;
 using JwtApi.Tokens;
 using JwtApi.Users;
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Storage;
@@ -9,7 +11,7 @@ namespace JwtApi.Storage;
 /// The context everything injects. Each provider has a subclass (<see cref="SqliteAppDb"/>,
 /// <see cref="PostgresAppDb"/>) only so that each keeps its own migrations: SQL types differ between them.
 /// </summary>
-public abstract class AppDb : DbContext
+public abstract class AppDb : DbContext, IDataProtectionKeyContext
 {
     protected AppDb(DbContextOptions options) : base(options)
     {
@@ -24,6 +26,18 @@ public abstract class AppDb : DbContext
 
     /// <summary>Password-attempt windows (<see cref="Auth.LoginThrottle"/>), written only by its raw SQL upsert.</summary>
     public DbSet<ThrottleWindow> LoginThrottle => Set<ThrottleWindow>();
+
+    /// <summary>Second factors: one authenticator app per user (<see cref="TotpAuthenticator"/>).</summary>
+    public DbSet<TotpAuthenticator> TotpAuthenticators => Set<TotpAuthenticator>();
+
+    /// <summary>Unused recovery codes, hashed.</summary>
+    public DbSet<RecoveryCode> RecoveryCodes => Set<RecoveryCode>();
+
+    /// <summary>
+    /// The Data Protection key ring, shared by every instance (each key encrypted with the key-ring key from
+    /// configuration, so a dump of this table alone opens nothing).
+    /// </summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -65,5 +79,21 @@ public abstract class AppDb : DbContext
         throttle.HasKey(w => w.Key);
         throttle.Property(w => w.Key).HasMaxLength(ThrottleWindow.KeyMaxLength);
         throttle.HasIndex(w => w.WindowEnds);
+
+        // Deleting a user deletes their second factor with them.
+        var totp = modelBuilder.Entity<TotpAuthenticator>();
+        totp.ToTable("totp_authenticators");
+        totp.HasKey(a => a.UserId);
+        totp.HasOne<User>().WithOne().HasForeignKey<TotpAuthenticator>(a => a.UserId).OnDelete(DeleteBehavior.Cascade);
+        totp.Property(a => a.ProtectedSecret).HasMaxLength(512);
+
+        var recovery = modelBuilder.Entity<RecoveryCode>();
+        recovery.ToTable("recovery_codes");
+        recovery.HasKey(r => r.Id);
+        recovery.HasOne<User>().WithMany().HasForeignKey(r => r.UserId).OnDelete(DeleteBehavior.Cascade);
+        recovery.HasIndex(r => r.UserId);
+        recovery.Property(r => r.Hash).HasMaxLength(100);
+
+        modelBuilder.Entity<DataProtectionKey>().ToTable("data_protection_keys");
     }
 }

@@ -1,6 +1,7 @@
 using JwtApi.Auth;
 using JwtApi.Clients;
 using JwtApi.Hosting;
+using JwtApi.Mfa;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -26,6 +27,7 @@ builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT
 builder.AddStorage();   // Storage/StorageSetup.cs
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
+builder.AddMfa();      // Mfa/MfaSetup.cs: TOTP second factor, recovery codes, the second-factor policy
 builder.AddUsers();     // Users/UsersSetup.cs: account creation, the caller of a write re-read from the database
 builder.AddClients();   // Clients/ClientsSetup.cs: registered clients (machine to machine), client authentication
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
@@ -42,6 +44,7 @@ app.UseAuthentication();
 app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
+app.MapMfa();
 app.MapClients();
 app.MapKeys();
 app.MapTokenManagement();

@@ -50,15 +50,22 @@ public sealed record LogoutRequest([property: MaxLength(8192), Display(Name = "r
 /// <param name="DeviceToken">After a password login: keep it and send it with this device's next login (device_token),
 /// so a flood of guesses against the username from elsewhere does not lock this device out. Ends with a password
 /// change or a log-out everywhere.</param>
+/// <param name="MfaEnrollmentRequired">True when the access token can only turn on two-factor sign-in (Auth:RequireMfaFor):
+/// no refresh token comes with it; POST /me/mfa/totp, then POST /me/mfa/totp/confirm, which answers a full login.</param>
 public sealed record TokenResponse(
     string AccessToken, string TokenType, int ExpiresIn,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? RefreshToken,
-    int RefreshTokenExpiresIn,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceToken = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? RefreshTokenExpiresIn,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? DeviceToken = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? MfaEnrollmentRequired = null)
 {
     public static TokenResponse From(TokenPair pair, bool refreshInCookie = false, IssuedToken? device = null) => new(
         pair.Access.Token, "Bearer", (int)pair.Access.Lifetime.TotalSeconds,
         refreshInCookie ? null : pair.Refresh.Token, (int)pair.Refresh.Lifetime.TotalSeconds, device?.Token);
+
+    /// <summary>An enrollment-only token: no refresh token, so the login ends when it expires unless the second factor is turned on.</summary>
+    public static TokenResponse ForEnrollment(IssuedToken access, IssuedToken? device) => new(
+        access.Token, "Bearer", (int)access.Lifetime.TotalSeconds, null, null, device?.Token, MfaEnrollmentRequired: true);
 }
 
 public static class AuthEndpoints
@@ -114,20 +121,14 @@ public static class AuthEndpoints
         // the body's token wins, as at /refresh
         var deviceToken = body.DeviceToken is { Length: > 0 } given ? given : deviceCookie.Read(request);
         var result = await signIn.WithPasswordAsync(body.Username, body.Password, deviceToken, ct);
-        if (result.RetryAfter is { } wait)
+        if (result.MfaToken is { } mfaToken)
         {
-            return RateLimits.TooManyRequests(response, wait);
+            TokenResponses.NoStore(response);
+            return Mfa.MfaProblems.MfaRequired(mfaToken);
         }
-        if (result.Tokens is not { } pair)
-        {
-            return Problems.InvalidCredentials();
-        }
-        var inCookie = cookie.Wanted(body.RefreshCookie);
-        if (inCookie)
-        {
-            deviceCookie.Set(response, result.DeviceToken!);
-        }
-        return TokenResponses.Ok(response, pair, cookie, inCookie, result.DeviceToken);
+        return result.Tokens is null && result.EnrollmentToken is null && result.RetryAfter is null
+            ? Problems.InvalidCredentials()
+            : TokenResponses.ForSignIn(result, body.RefreshCookie, cookie, deviceCookie, response);
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> Refresh(
@@ -234,6 +235,30 @@ internal static class TokenResponses
             cookie.Set(response, pair.Refresh);
         }
         return TypedResults.Ok(TokenResponse.From(pair, inCookie, device));
+    }
+
+    /// <summary>
+    /// The answer to a sign-in that did not fail: 429 when throttled, else the tokens (or the enrollment-only token)
+    /// with the device token, in cookies when the browser asked for them.
+    /// </summary>
+    public static Results<Ok<TokenResponse>, ProblemHttpResult> ForSignIn(
+        SignInResult result, bool refreshCookie, RefreshCookie cookie, DeviceCookie deviceCookie, HttpResponse response)
+    {
+        if (result.RetryAfter is { } wait)
+        {
+            return RateLimits.TooManyRequests(response, wait);
+        }
+        var inCookie = cookie.Wanted(refreshCookie);
+        if (inCookie && result.DeviceToken is { } device)
+        {
+            deviceCookie.Set(response, device);
+        }
+        if (result.EnrollmentToken is { } enrollment)
+        {
+            NoStore(response);
+            return TypedResults.Ok(TokenResponse.ForEnrollment(enrollment, result.DeviceToken));
+        }
+        return Ok(response, result.Tokens!, cookie, inCookie, result.DeviceToken);
     }
 
     /// <summary>RFC 6749 §5.1: token responses must not be cached by browsers or proxies.</summary>

@@ -1,4 +1,6 @@
+using JwtApi.Mfa;
 using JwtApi.Users;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
@@ -23,8 +25,14 @@ public static class AuthSetup
         services.AddScoped<AdminSeeder>();
         services.AddScoped<SignIn>();
 
+        // Every policy but the enrolment endpoints' refuses an enrollment-only token, and asks for a second factor
+        // where a role it requires is listed in Auth:RequireMfaFor (Mfa/MfaPolicy.cs).
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin));
+            .SetDefaultPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser()
+                .AddRequirements(new SecondFactorRequirement([])).Build())
+            .AddPolicy(Policies.Admin, policy => policy.RequireAuthenticatedUser().RequireRole(Roles.Admin)
+                .AddRequirements(new SecondFactorRequirement([Roles.Admin])))
+            .AddPolicy(Policies.MfaEnrollment, policy => policy.RequireAuthenticatedUser());
         return builder;
     }
 }

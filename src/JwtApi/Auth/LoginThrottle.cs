@@ -1,5 +1,7 @@
 using JwtApi.Storage;
+using JwtApi.Users;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
 
@@ -28,8 +30,31 @@ public sealed record ThrottlePermit(string Key, long WindowEnds);
 /// attempt gives its permit back. No lock is stored: a window closes on its own, so a flood holds a name back
 /// for at most one window after it stops. Expired rows are deleted by <see cref="ThrottlePruner"/>.
 /// </summary>
-public sealed class LoginThrottle(AppDb db, TimeProvider time)
+public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimitOptions> limits, IHttpContextAccessor http)
 {
+    /// <summary>
+    /// The keys a guess at a user's secret (a password, a second-factor code) takes a permit under, with their
+    /// limits: the username from this client address and the username from anywhere; or, for a device presenting
+    /// that user's device token, the device alone, so a flood from elsewhere does not lock it out. Names no account
+    /// can have are not counted (no rows for junk).
+    /// </summary>
+    public IEnumerable<(string Key, WindowLimit Limit)> GuessKeys(string username, DeviceClaims? device)
+    {
+        var options = limits.Value;
+        if (device is not null)
+        {
+            yield return ($"device:{device.UserId:N}:{device.DeviceId}", options.PerUsernameAndAddress);
+            yield break;
+        }
+        if (!User.IsValidUsername(username))
+        {
+            yield break;
+        }
+        var name = User.Normalize(username);
+        yield return ($"name-address:{name}@{RateLimits.ClientPartition(http.HttpContext?.Connection.RemoteIpAddress)}", options.PerUsernameAndAddress);
+        yield return ($"name:{name}", options.PerUsername);
+    }
+
     /// <summary>A permit under <paramref name="key"/>, or how long until one is free.</summary>
     public async Task<(ThrottlePermit? Permit, TimeSpan RetryAfter)> TryTakeAsync(string key, WindowLimit limit, CancellationToken ct)
     {

@@ -4,4 +4,7 @@ namespace JwtApi.Auth;
 public static class Policies
 {
     public const string Admin = "admin";
+
+    /// <summary>Any signed-in user, enrollment-only tokens included: the endpoints that turn a second factor on.</summary>
+    public const string MfaEnrollment = "mfa-enrollment";
 }

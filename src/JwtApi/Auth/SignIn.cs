@@ -1,17 +1,21 @@
 using System.Diagnostics;
 using JwtApi.Hosting;
+using JwtApi.Mfa;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
 
 /// <summary>
-/// The outcome of a password sign-in: tokens and a device token, a refusal (all null), or a throttled attempt.
+/// The outcome of a sign-in: tokens and a device token; a refusal (all null); a throttled attempt; an mfa_token
+/// when the password was right and a code must follow; an enrollment-only token when the user must turn the
+/// second factor on first; or, at the second step, <see cref="LoginAgain"/> when the mfa_token is no good.
 /// </summary>
-public sealed record SignInResult(TokenPair? Tokens, TimeSpan? RetryAfter = null, IssuedToken? DeviceToken = null);
+public sealed record SignInResult(
+    TokenPair? Tokens, TimeSpan? RetryAfter = null, IssuedToken? DeviceToken = null, IssuedToken? MfaToken = null,
+    IssuedToken? EnrollmentToken = null, bool LoginAgain = false);
 
 /// <summary>What a password check decided.</summary>
 public enum PasswordVerdict
@@ -50,9 +54,9 @@ public sealed record PasswordCheck(PasswordVerdict Verdict, TimeSpan? RetryAfter
 /// counted (no rows for junk), and still cost the same BCrypt work.
 /// </remarks>
 public sealed class SignIn(
-    AppDb db, PasswordHasher hasher, LoginThrottle throttle, DeviceTokens deviceTokens, IOptions<RateLimitOptions> limits,
-    IHttpContextAccessor http, RefreshTokens refreshTokens, TokenRevoker revoker, TokenIssuer tokens, AuditLog audit,
-    Telemetry telemetry, ILogger<SignIn> logger)
+    AppDb db, PasswordHasher hasher, LoginThrottle throttle, DeviceTokens deviceTokens, RefreshTokens refreshTokens,
+    TokenRevoker revoker, TokenIssuer tokens, SecondFactor secondFactor, MfaTokens mfaTokens, MfaPolicy mfaPolicy,
+    AuditLog audit, Telemetry telemetry, ILogger<SignIn> logger)
 {
     /// <summary>
     /// A new login (token family) and a device token for this device (the one <paramref name="deviceToken"/>
@@ -66,10 +70,7 @@ public sealed class SignIn(
         try
         {
             var result = await SignInAsync(username, password, deviceToken, ct);
-            telemetry.LoginEnded(activity,
-                result.Tokens is not null ? Telemetry.LoginOutcome.Success :
-                result.RetryAfter is not null ? Telemetry.LoginOutcome.Throttled :
-                Telemetry.LoginOutcome.InvalidCredentials);
+            telemetry.LoginEnded(activity, Outcome(result));
             return result;
         }
         catch (PasswordHashingBusyException)
@@ -104,18 +105,80 @@ public sealed class SignIn(
             audit.LoginFailed(username, Reasons.AccountDisabled);
             return new SignInResult(null);
         }
-        var pair = tokens.StartFamily(user!);
-        audit.LoginSucceeded(user!.Username, user.Id, pair.FamilyId);
-        // the same device id as before, so the device stays one device however often it logs in
-        return new SignInResult(pair, DeviceToken: deviceTokens.Issue(user, device?.DeviceId));
+        if (await secondFactor.IsOnAsync(user!.Id, ct))
+        {
+            // no tokens yet, and no device token: the device is the user's only once the code is right too
+            audit.SecondFactorRequired(user.Username, user.Id);
+            return new SignInResult(null, MfaToken: mfaTokens.Issue(user, device?.DeviceId));
+        }
+        return Complete(user, AuthenticationMethods.PasswordOnly, device?.DeviceId);
     }
+
+    /// <summary>
+    /// The second step of a login whose password was right: the mfa_token it got, and a TOTP
+    /// <paramref name="code"/> or else a <paramref name="recoveryCode"/>. The account is read again: a disable,
+    /// a password change or a second factor turned off since the password was checked ends the mfa_token.
+    /// </summary>
+    public async Task<SignInResult> WithSecondFactorAsync(string? mfaToken, string? code, string? recoveryCode, CancellationToken ct)
+    {
+        using var activity = telemetry.StartActivity(Telemetry.Activities.SignIn);
+        var result = await SecondStepAsync(mfaToken, code, recoveryCode, ct);
+        telemetry.LoginEnded(activity, Outcome(result));
+        return result;
+    }
+
+    private async Task<SignInResult> SecondStepAsync(string? mfaToken, string? code, string? recoveryCode, CancellationToken ct)
+    {
+        var claims = await mfaTokens.ReadAsync(mfaToken);
+        var user = claims is null ? null : await db.Users.FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
+        if (claims is null || user is null || user.Disabled || !claims.IsFor(user) || !await secondFactor.IsOnAsync(user.Id, ct))
+        {
+            audit.LoginFailed(user?.Username ?? "", Reasons.InvalidMfaToken);
+            return new SignInResult(null, LoginAgain: true);
+        }
+        var device = claims.DeviceId is { } deviceId ? new DeviceClaims(user.Id, deviceId, user.TokenVersion) : null;
+        var check = await secondFactor.VerifyAsync(user, code, recoveryCode, device, claims.TokenId, pending: false, ct);
+        return check.Verdict switch
+        {
+            FactorVerdict.Verified => Complete(user, AuthenticationMethods.PasswordAndOtp, claims.DeviceId),
+            FactorVerdict.Throttled => new SignInResult(null, check.RetryAfter),
+            FactorVerdict.Exhausted => new SignInResult(null, LoginAgain: true),
+            _ => new SignInResult(null),
+        };
+    }
+
+    /// <summary>
+    /// A login whose every required factor is proven: a new token family saying how (<paramref name="amr"/>) and a
+    /// device token; or, for a user whose roles require a second factor they have not turned on, a token that can
+    /// only turn it on (<c>Auth:RequireMfaFor</c>). Also after the second factor is turned on or off, which ends
+    /// every other login of the user.
+    /// </summary>
+    public SignInResult Complete(User user, IReadOnlyList<string> amr, string? deviceId)
+    {
+        // the same device id as before, so the device stays one device however often it logs in
+        var device = deviceTokens.Issue(user, deviceId);
+        if (!amr.Contains(AuthenticationMethods.Otp) && mfaPolicy.RequiredFor(user.Roles))
+        {
+            audit.SecondFactorRequired(user.Username, user.Id);
+            return new SignInResult(null, DeviceToken: device, EnrollmentToken: tokens.IssueEnrollmentToken(user));
+        }
+        var pair = tokens.StartFamily(user, amr);
+        audit.LoginSucceeded(user.Username, user.Id, pair.FamilyId);
+        return new SignInResult(pair, DeviceToken: device);
+    }
+
+    private static string Outcome(SignInResult result) =>
+        result.Tokens is not null ? Telemetry.LoginOutcome.Success :
+        result.MfaToken is not null || result.EnrollmentToken is not null ? Telemetry.LoginOutcome.SecondFactorRequired :
+        result.RetryAfter is not null ? Telemetry.LoginOutcome.Throttled :
+        Telemetry.LoginOutcome.InvalidCredentials;
 
     private async Task<(PasswordCheck Check, DeviceClaims? Device)> CheckAsync(
         string username, User? user, string password, string? deviceToken, CancellationToken ct)
     {
         // a device token counts only for the user it names, and only until their token version changes
         var device = user is not null && await deviceTokens.ReadAsync(deviceToken) is { } claims && claims.IsFor(user) ? claims : null;
-        var (permits, wait) = await throttle.TryTakeAllAsync(ThrottleKeys(username, device), ct);
+        var (permits, wait) = await throttle.TryTakeAllAsync(throttle.GuessKeys(username, device), ct);
         if (permits is null)
         {
             audit.LoginFailed(username, Reasons.Throttled);
@@ -143,26 +206,6 @@ public sealed class SignIn(
         await throttle.GiveBackAsync(permits);
         return (PasswordCheck.Verified, device);
     }
-
-    /// <summary>The throttle keys an attempt takes a permit under, with their limits.</summary>
-    private IEnumerable<(string Key, WindowLimit Limit)> ThrottleKeys(string username, DeviceClaims? device)
-    {
-        var options = limits.Value;
-        if (device is not null)
-        {
-            yield return ($"device:{device.UserId:N}:{device.DeviceId}", options.PerUsernameAndAddress);
-            yield break;
-        }
-        // Junk names are not counted: a flood of them would cost rows, and no account has one to protect.
-        if (!User.IsValidUsername(username))
-        {
-            yield break;
-        }
-        var name = User.Normalize(username);
-        yield return ($"name-address:{name}@{RateLimits.ClientPartition(http.HttpContext?.Connection.RemoteIpAddress)}", options.PerUsernameAndAddress);
-        yield return ($"name:{name}", options.PerUsername);
-    }
-
 
     /// <summary>
     /// Upgrades a hash made before the work factor rose, while the password is at hand. False when the account
@@ -225,7 +268,7 @@ public sealed class SignIn(
         audit.RefreshSucceeded(claims.UserId, claims.FamilyId);
         telemetry.RefreshEnded(activity, Telemetry.RefreshOutcome.Success);
         // roles come from the database, so a role change reaches the next access token
-        return tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime);
+        return tokens.IssuePair(user!, claims.FamilyId, claims.AuthTime, claims.Amr);
     }
 
     /// <summary>A refused refresh, in the audit log and the metrics alike (also for a refusal before the token is read).</summary>

@@ -128,8 +128,10 @@ public sealed class ClientRules(IOptions<JwtOptions> jwt)
     }
 
     // JwtBearer (IdentityModel) compares audiences ordinally but ignores a trailing slash: 'jwtapi/' would pass as 'jwtapi'.
+    // Both audiences JwtApi accepts are its own: its API's and its enrollment-only tokens'.
     private bool IsOwnAudience(string audience) =>
-        string.Equals(audience.TrimEnd('/'), jwt.Value.Audience.TrimEnd('/'), StringComparison.Ordinal);
+        new[] { jwt.Value.Audience, Tokens.TokenIssuer.EnrollmentAudience(jwt.Value) }
+            .Any(own => string.Equals(audience.TrimEnd('/'), own.TrimEnd('/'), StringComparison.Ordinal));
 
     private static bool IsPrintable(string name)
     {

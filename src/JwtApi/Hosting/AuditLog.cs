@@ -24,8 +24,15 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     public void LoginSucceeded(string username, Guid userId, string familyId) =>
         LogLoginSucceeded(Printable(username), userId, familyId, ClientAddress, Endpoint);
 
+    /// <summary>The password was right; the login waits for a second factor (or its enrolment).</summary>
+    public void SecondFactorRequired(string username, Guid userId) =>
+        LogSecondFactorRequired(Printable(username), userId, ClientAddress, Endpoint);
+
+    /// <summary>A user's second factor changed: enrollment_started, enabled, disabled, recovery_codes_regenerated, or reset (by an admin).</summary>
+    public void SecondFactorChanged(Guid userId, string change) => LogSecondFactorChanged(userId, change, Actor, ClientAddress, Endpoint);
+
     /// <param name="username">As the client sent it.</param>
-    /// <param name="reason">unknown_user, wrong_password, account_disabled or throttled.</param>
+    /// <param name="reason">unknown_user, wrong_password, account_disabled, throttled, or a second-factor reason (wrong_code, code_replayed, wrong_recovery_code, invalid_mfa_token, mfa_token_exhausted).</param>
     public void LoginFailed(string username, string reason) => LogLoginFailed(Printable(username), reason, ClientAddress, Endpoint);
 
     /// <param name="clientId">As the client sent it (cut and made printable).</param>
@@ -73,6 +80,14 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2001, EventName = "LoginSucceeded", Level = LogLevel.Information,
         Message = "Login succeeded for {Username} ({UserId}), login {FamilyId}, from {ClientAddress} at {Endpoint}")]
     private partial void LogLoginSucceeded(string username, Guid userId, string familyId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2010, EventName = "SecondFactorRequired", Level = LogLevel.Information,
+        Message = "Password verified for {Username} ({UserId}), second factor required, from {ClientAddress} at {Endpoint}")]
+    private partial void LogSecondFactorRequired(string username, Guid userId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2011, EventName = "SecondFactorChanged", Level = LogLevel.Information,
+        Message = "Second factor of user {UserId}: {Change}, by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogSecondFactorChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2002, EventName = "LoginFailed", Level = LogLevel.Warning,
         Message = "Login failed for {Username} from {ClientAddress} at {Endpoint}: {Reason}")]

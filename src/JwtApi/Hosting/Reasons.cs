@@ -30,6 +30,10 @@ public static class Reasons
     public const string InvalidToken = "invalid_token";
     public const string MissingRole = "missing_role";
 
+    // A valid token refused by the second-factor policy (403 insufficient_user_authentication).
+    public const string MfaRequired = "mfa_required";
+    public const string MfaEnrollmentRequired = "mfa_enrollment_required";
+
     // A refresh refused (one answer to the client; the reason goes to the audit log and the metrics).
     public const string InvalidRefreshToken = "invalid_refresh_token";
     public const string UserDeleted = "user_deleted";
@@ -45,6 +49,13 @@ public static class Reasons
     public const string WrongPassword = "wrong_password";
     public const string AccountDisabled = "account_disabled";
     public const string Throttled = "throttled";
+
+    // A second-factor code refused (at /login/mfa, the MFA grants of /token and the /me/mfa endpoints).
+    public const string WrongCode = "wrong_code";
+    public const string CodeReplayed = "code_replayed";
+    public const string WrongRecoveryCode = "wrong_recovery_code";
+    public const string InvalidMfaToken = "invalid_mfa_token";
+    public const string MfaTokenExhausted = "mfa_token_exhausted";
 
     // A registered client's authentication refused (one invalid_client answer; the reason goes to the audit log).
     public const string UnknownClient = "unknown_client";

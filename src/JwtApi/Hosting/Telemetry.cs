@@ -108,6 +108,9 @@ public sealed class Telemetry : IDisposable
     public static class LoginOutcome
     {
         public const string Success = "success";
+
+        /// <summary>The password was right; a second-factor code (or enrolling one) must follow.</summary>
+        public const string SecondFactorRequired = "second_factor_required";
         public const string InvalidCredentials = "invalid_credentials";
         public const string Throttled = Reasons.Throttled;
         public const string Busy = "busy";

@@ -11,7 +11,8 @@ public static class AccessTokenValidation
     public static TokenValidationParameters Parameters(JwtOptions options, SigningKeys keys) => new()
     {
         ValidIssuer = options.Issuer,
-        ValidAudience = options.Audience,
+        // the second audience is of enrollment-only tokens, which authorization admits at /me/mfa only
+        ValidAudiences = [options.Audience, TokenIssuer.EnrollmentAudience(options)],
         // Pinned: a token naming any other algorithm (none, HS256 with an RSA public key, ...) is refused
         // before its signature is looked at (RFC 8725 §3.1).
         ValidAlgorithms = keys.Validating.Select(k => k.Algorithm).Distinct().ToArray(),

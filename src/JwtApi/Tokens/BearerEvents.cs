@@ -120,7 +120,7 @@ public static class BearerEvents
 
         if (context.AuthenticateFailure is null)
         {
-            await WriteAsync(http, BearerProblems.NoToken());
+            await BearerProblems.WriteAsync(http, BearerProblems.NoToken());
             return;
         }
 
@@ -135,7 +135,7 @@ public static class BearerEvents
         // log until it expires.
         http.RequestServices.GetRequiredService<AuditLog>().TokenRejected(failure.Reason);
         telemetry.TokenRejected(failure.Reason);
-        await WriteAsync(http, BearerProblems.InvalidToken(failure));
+        await BearerProblems.WriteAsync(http, BearerProblems.InvalidToken(failure));
     }
 
     private static readonly Failure WrongAlgorithm = new(Reasons.WrongAlgorithm, "The token's signing algorithm is not accepted.");
@@ -166,13 +166,5 @@ public static class BearerEvents
     }
 
     private static Task WriteForbiddenAsync(ForbiddenContext context) =>
-        WriteAsync(context.HttpContext, BearerProblems.MissingRole()).AsTask();
-
-    private static ValueTask WriteAsync(HttpContext http, BearerProblem problem)
-    {
-        http.Response.StatusCode = problem.Details.Status!.Value;
-        http.Response.Headers.WWWAuthenticate = problem.Challenge;
-        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
-            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem.Details });
-    }
+        BearerProblems.WriteAsync(context.HttpContext, BearerProblems.MissingRole()).AsTask();
 }

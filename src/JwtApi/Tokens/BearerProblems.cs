@@ -34,6 +34,33 @@ public static class BearerProblems
     /// <summary>The token was revoked, or the account changed since it was issued (disabled, deleted, logged out).</summary>
     public static BearerProblem TokenRevoked() => InvalidToken(BearerEvents.Describe(new SecurityTokenRevokedException("")));
 
+    /// <summary>
+    /// A valid token that does not show the second factor the endpoint requires (<c>mfa_required</c>), or that can
+    /// only turn one on (<c>mfa_enrollment_required</c>): RFC 9470's error code, with 403 as for a missing role.
+    /// </summary>
+    public static BearerProblem SecondFactorRequired(string reason)
+    {
+        var description = reason == Reasons.MfaEnrollmentRequired
+            ? "This token can only turn on two-factor sign-in (POST /me/mfa/totp); log in again after."
+            : "This endpoint requires a login with a second factor; log in again with a code.";
+        return new(reason, $"Bearer error=\"insufficient_user_authentication\", error_description=\"{description}\"", new ProblemDetails
+        {
+            Status = StatusCodes.Status403Forbidden,
+            Title = "Second factor required",
+            Detail = description,
+            Extensions = { ["error"] = "insufficient_user_authentication", ["reason"] = reason },
+        });
+    }
+
+    /// <summary>Writes <paramref name="problem"/>: its status, its challenge header and its problem+json body.</summary>
+    public static ValueTask WriteAsync(HttpContext http, BearerProblem problem)
+    {
+        http.Response.StatusCode = problem.Details.Status!.Value;
+        http.Response.Headers.WWWAuthenticate = problem.Challenge;
+        return http.RequestServices.GetRequiredService<IProblemDetailsService>()
+            .WriteAsync(new ProblemDetailsContext { HttpContext = http, ProblemDetails = problem.Details });
+    }
+
     /// <summary>A valid token whose caller does not hold the role the endpoint requires (any longer).</summary>
     public static BearerProblem MissingRole()
     {

@@ -103,7 +103,8 @@ public sealed record RefreshKey(SigningKey Key)
 /// <param name="Version">ver: the user's token version when the token was issued.</param>
 /// <param name="AuthTime">auth_time: when the family began (the login).</param>
 /// <param name="ExpiresAt">exp</param>
-public sealed record RefreshClaims(Guid UserId, string FamilyId, int Version, DateTimeOffset AuthTime, DateTimeOffset ExpiresAt);
+/// <param name="Amr">amr: how the login was signed in (a token from before amr existed: a password).</param>
+public sealed record RefreshClaims(Guid UserId, string FamilyId, int Version, DateTimeOffset AuthTime, DateTimeOffset ExpiresAt, IReadOnlyList<string> Amr);
 
 /// <summary>
 /// Issues and reads refresh tokens: JWTs typed <c>rt+jwt</c>, signed with <see cref="RefreshKey"/>, for an
@@ -120,7 +121,7 @@ public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, 
     /// <summary>An audience that is never an API's, so even a validator that ignores <c>typ</c> refuses it.</summary>
     public string Audience => _options.Issuer + "/refresh";
 
-    public IssuedToken Issue(User user, string familyId, DateTimeOffset authTime)
+    public IssuedToken Issue(User user, string familyId, DateTimeOffset authTime, IReadOnlyList<string> amr)
     {
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         // idle timeout from now, never past the family's absolute timeout
@@ -142,6 +143,8 @@ public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, 
                 [JwtClaimTypes.FamilyId] = familyId,
                 [JwtClaimTypes.TokenVersion] = user.TokenVersion,
                 [JwtClaimTypes.AuthTime] = authTime.ToUnixTimeSeconds(),
+                // the next access tokens of this login say how it was signed in, as the first one did
+                [JwtClaimTypes.AuthenticationMethods] = amr.ToArray(),
             },
             SigningCredentials = key.Key.Credentials,
         });
@@ -183,8 +186,10 @@ public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, 
         {
             return false;
         }
+        var amr = identity.FindAll(JwtClaimTypes.AuthenticationMethods).Select(c => c.Value).ToList();
         claims = new RefreshClaims(userId, familyId, version,
-            DateTimeOffset.FromUnixTimeSeconds(authTime), DateTimeOffset.FromUnixTimeSeconds(exp));
+            DateTimeOffset.FromUnixTimeSeconds(authTime), DateTimeOffset.FromUnixTimeSeconds(exp),
+            amr.Count > 0 ? amr : AuthenticationMethods.PasswordOnly);
         return true;
     }
 }

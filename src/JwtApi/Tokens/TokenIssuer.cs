@@ -26,7 +26,24 @@ public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, I
     /// Claims carry identity and roles only: a token is readable by anyone who holds it, so nothing secret or
     /// personal beyond the username goes in.
     /// </summary>
-    public IssuedToken IssueAccessToken(User user, string familyId)
+    /// <param name="user">Whose token.</param>
+    /// <param name="familyId">The login (sid).</param>
+    /// <param name="amr">How the user signed in (RFC 8176); a password alone when not given.</param>
+    public IssuedToken IssueAccessToken(User user, string familyId, IReadOnlyList<string>? amr = null) =>
+        IssueUserToken(user, familyId, amr ?? AuthenticationMethods.PasswordOnly, _options.Audience, withRoles: true);
+
+    /// <summary>
+    /// The token of a login that must turn the second factor on before anything else (<c>Auth:RequireMfaFor</c>):
+    /// for an audience of its own that no API accepts (JwtApi accepts it at the <c>/me/mfa</c> endpoints only),
+    /// without roles, and without a refresh token.
+    /// </summary>
+    public IssuedToken IssueEnrollmentToken(User user) =>
+        IssueUserToken(user, NewTokenId(), AuthenticationMethods.PasswordOnly, EnrollmentAudience(_options), withRoles: false);
+
+    /// <summary>The audience of <see cref="IssueEnrollmentToken"/>'s tokens.</summary>
+    public static string EnrollmentAudience(JwtOptions options) => options.Audience + "/mfa-enrollment";
+
+    private IssuedToken IssueUserToken(User user, string familyId, IReadOnlyList<string> amr, string audience, bool withRoles)
     {
         var now = time.GetUtcNow();
         // JWT times are whole seconds: round down so exp - iat is exactly the lifetime.
@@ -42,15 +59,17 @@ public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, I
             [JwtClaimTypes.FamilyId] = familyId,
             // the user's token version, so "log out everywhere" and role changes refuse older tokens at once
             [JwtClaimTypes.TokenVersion] = user.TokenVersion,
+            // how the user signed in, so an API can ask for a second factor (RFC 8176)
+            [JwtClaimTypes.AuthenticationMethods] = amr.ToArray(),
         };
-        if (user.Roles.Count > 0)
+        if (withRoles && user.Roles.Count > 0)
         {
             claims[JwtClaimTypes.Role] = user.Roles.ToArray();
         }
         var token = Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = _options.Issuer,
-            Audience = _options.Audience,
+            Audience = audience,
             IssuedAt = now.UtcDateTime,
             NotBefore = now.UtcDateTime,
             Expires = expires.UtcDateTime,
@@ -95,14 +114,15 @@ public sealed class TokenIssuer(SigningKeys keys, RefreshTokens refreshTokens, I
     }
 
     /// <summary>A new login: a new token family that begins now.</summary>
-    public TokenPair StartFamily(User user) => IssuePair(user, NewTokenId(), time.GetUtcNow());
+    public TokenPair StartFamily(User user, IReadOnlyList<string>? amr = null) =>
+        IssuePair(user, NewTokenId(), time.GetUtcNow(), amr ?? AuthenticationMethods.PasswordOnly);
 
     /// <summary>A rotation: a new pair in an existing family, whose absolute lifetime still counts from its start.</summary>
-    public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime)
+    public TokenPair IssuePair(User user, string familyId, DateTimeOffset authTime, IReadOnlyList<string> amr)
     {
         using var activity = telemetry.StartActivity(Telemetry.Activities.TokenIssue);
         activity?.SetTag(Telemetry.Tags.TokenAlgorithm, keys.Active.Algorithm);
-        var pair = new TokenPair(IssueAccessToken(user, familyId), refreshTokens.Issue(user, familyId, authTime), familyId);
+        var pair = new TokenPair(IssueAccessToken(user, familyId, amr), refreshTokens.Issue(user, familyId, authTime, amr), familyId);
         telemetry.TokenIssued(Telemetry.TokenKind.Access);
         telemetry.TokenIssued(Telemetry.TokenKind.Refresh);
         return pair;
@@ -132,4 +152,20 @@ public static class JwtClaimTypes
 
     /// <summary>When the family began, in Unix seconds (OpenID Connect's name for it).</summary>
     public const string AuthTime = "auth_time";
+
+    /// <summary>RFC 8176 authentication method references: how the user signed in, kept through refreshes.</summary>
+    public const string AuthenticationMethods = "amr";
+}
+
+/// <summary>RFC 8176 values of <c>amr</c> this service issues.</summary>
+public static class AuthenticationMethods
+{
+    public const string Password = "pwd";
+
+    /// <summary>A one-time code: from the authenticator app (RFC 6238), or a single-use recovery code.</summary>
+    public const string Otp = "otp";
+
+    public static readonly IReadOnlyList<string> PasswordOnly = [Password];
+
+    public static readonly IReadOnlyList<string> PasswordAndOtp = [Password, Otp];
 }

@@ -248,7 +248,7 @@ public sealed class TokenEndpointTests(JwtApiFactory app) : IClassFixture<JwtApi
 
         discovery.GetProperty("token_endpoint").GetString().Should().Be("http://localhost/token");
         discovery.GetProperty("grant_types_supported").EnumerateArray().Select(g => g.GetString())
-            .Should().BeEquivalentTo("password", "refresh_token", "client_credentials");
+            .Should().BeEquivalentTo("password", "refresh_token", "client_credentials", "urn:jwtapi:grant-type:mfa-otp", "urn:jwtapi:grant-type:mfa-recovery-code");
         discovery.GetProperty("token_endpoint_auth_methods_supported").EnumerateArray().Select(g => g.GetString())
             .Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
     }

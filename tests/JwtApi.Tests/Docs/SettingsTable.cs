@@ -41,6 +41,7 @@ public static class SettingsTable
         (ProxyOptions.Section, typeof(ProxyOptions)),
         (PublicOriginOptions.Section, typeof(PublicOriginOptions)),
         (JwtOptions.Section, typeof(JwtOptions)),
+        (JwtApi.Mfa.MfaOptions.Section, typeof(JwtApi.Mfa.MfaOptions)),
         (PasswordOptions.Section, typeof(PasswordOptions)),
         (RateLimitOptions.Section, typeof(RateLimitOptions)),
         (SeedOptions.Section, typeof(SeedOptions)),

@@ -95,7 +95,7 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
         schema.GetProperty("properties").EnumerateObject().Select(p => p.Name)
             .Should().Contain(["grant_type", "username", "password", "refresh_token"]);
         schema.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Should().Equal("grant_type");
-        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().BeEquivalentTo("200", "400", "401", "429");
+        operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).Should().BeEquivalentTo("200", "400", "401", "403", "429");
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class ApiDocsTests(JwtApiFactory app) : IClassFixture<JwtApiFactor
         var doc = await SwaggerJsonAsync();
 
         doc.GetProperty("components").GetProperty("schemas").GetProperty("TokenResponse").GetProperty("properties")
-            .EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("access_token", "token_type", "expires_in", "refresh_token", "refresh_token_expires_in", "device_token");
+            .EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("access_token", "token_type", "expires_in", "refresh_token", "refresh_token_expires_in", "device_token", "mfa_enrollment_required");
         doc.GetProperty("paths").GetProperty("/login").GetProperty("post").GetProperty("responses")
             .EnumerateObject().Select(p => p.Name).Should().Contain(["200", "400", "401"]);
     }

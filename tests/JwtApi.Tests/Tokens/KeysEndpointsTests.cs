@@ -73,7 +73,7 @@ public sealed class KeysEndpointsTests(KeysEndpointsTests.Factory app) : IClassF
         metadata.GetProperty("token_endpoint").GetString().Should().Be("http://localhost/token");
         metadata.GetProperty("revocation_endpoint").GetString().Should().Be("http://localhost/revoke");
         metadata.GetProperty("introspection_endpoint").GetString().Should().Be("http://localhost/introspect");
-        Strings(metadata, "grant_types_supported").Should().BeEquivalentTo("password", "refresh_token", "client_credentials");
+        Strings(metadata, "grant_types_supported").Should().BeEquivalentTo("password", "refresh_token", "client_credentials", "urn:jwtapi:grant-type:mfa-otp", "urn:jwtapi:grant-type:mfa-recovery-code");
         Strings(metadata, "token_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
         Strings(metadata, "revocation_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post", "none");
         Strings(metadata, "introspection_endpoint_auth_methods_supported").Should().BeEquivalentTo("client_secret_basic", "client_secret_post");

@@ -31,13 +31,14 @@ public sealed class RefreshTokensTests
         var alice = Alice();
         var authTime = _time.GetUtcNow().AddHours(-1);
 
-        var claims = await Refresh.ReadAsync(Refresh.Issue(alice, "fam", authTime).Token);
+        var claims = await Refresh.ReadAsync(Refresh.Issue(alice, "fam", authTime, ["pwd", "otp"]).Token);
 
         claims.Should().NotBeNull();
         claims!.UserId.Should().Be(alice.Id);
         claims.FamilyId.Should().Be("fam");
         claims.Version.Should().Be(3);
         claims.AuthTime.ToUnixTimeSeconds().Should().Be(authTime.ToUnixTimeSeconds());
+        claims.Amr.Should().Equal("pwd", "otp");
     }
 
     [Fact]

@@ -2,7 +2,6 @@ using JwtApi.Auth;
 using JwtApi.Hosting;
 using JwtApi.Tokens;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Authorization.Infrastructure;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -36,7 +35,12 @@ public sealed class SecondFactorHandler(MfaPolicy policy, IOptions<JwtOptions> j
         }
         else if (policy.RequiredFor(requirement.Roles) && !caller.HasClaim(JwtClaimTypes.AuthenticationMethods, AuthenticationMethods.Otp))
         {
-            context.Fail(new AuthorizationFailureReason(this, Reasons.MfaRequired));
+            // A caller without the role is told the role is what they lack: left pending, the refusal is the role
+            // requirement's (a Fail here would hide which requirements failed).
+            if (requirement.Roles.Any(caller.IsInRole))
+            {
+                context.Fail(new AuthorizationFailureReason(this, Reasons.MfaRequired));
+            }
         }
         else
         {
@@ -67,13 +71,12 @@ public sealed class SecondFactorResultHandler(AuditLog audit, Telemetry telemetr
         return _default.HandleAsync(next, context, policy, authorizeResult);
     }
 
-    // An enrollment-only token can do nothing else, whatever else failed; a missing second factor is the answer only
-    // when the caller holds the role (else the role is what they lack).
+    // An enrollment-only token can do nothing else, whatever else failed.
     private static string? Reason(AuthorizationFailure failure)
     {
         var reasons = failure.FailureReasons.Where(r => r.Handler is SecondFactorHandler).Select(r => r.Message).ToList();
         return reasons.Contains(Reasons.MfaEnrollmentRequired) ? Reasons.MfaEnrollmentRequired
-            : reasons.Contains(Reasons.MfaRequired) && !failure.FailedRequirements.OfType<RolesAuthorizationRequirement>().Any() ? Reasons.MfaRequired
+            : reasons.Contains(Reasons.MfaRequired) ? Reasons.MfaRequired
             : null;
     }
 }

@@ -111,7 +111,9 @@ public static class UsersEndpoints
         {
             deviceCookie.Set(http.Response, device);
         }
-        return TokenResponses.Ok(http.Response, tokens.StartFamily(self), cookie, inCookie, device);
+        // the new login was signed in as the one changing the password was (amr): a password change is no second factor
+        var amr = caller.FindAll(JwtClaimTypes.AuthenticationMethods).Select(c => c.Value).ToList();
+        return TokenResponses.Ok(http.Response, tokens.StartFamily(self, amr.Count > 0 ? amr : null), cookie, inCookie, device);
     }
 
     static async Task<Results<Ok<UserPage>, ValidationProblem>> ListUsers(

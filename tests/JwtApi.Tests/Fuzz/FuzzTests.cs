@@ -88,6 +88,14 @@ public sealed class FuzzTests(FuzzApiFactory app, ITestOutputHelper output) : IC
         using var asUser = app.ClientWithToken(userTokens.Access);
         using var asAdmin = app.ClientWithToken(adminTokens.Access);
         var endpoints = BodyEndpoints(user, userTokens, adminTokens, anonymous, asUser, asAdmin);
+        // the second step of a login: a real mfa_token and the code of now, each field spoiled in turn
+        var enrolled = await JwtApi.Tests.Mfa.MfaUsers.EnrolledAsync(app);
+        var mfaToken = await JwtApi.Tests.Mfa.MfaUsers.MfaTokenAsync(app, enrolled.User);
+        var code = JwtApi.Tests.Mfa.TotpCodes.At(enrolled.Secret, app.Time.GetUtcNow());
+        endpoints.Add(new("login-mfa", anonymous, HttpMethod.Post, "/login/mfa", new JsonBodyInputs([
+            new BodyField("mfa_token", JsonText.String(mfaToken), RefusedValues.WrongRefreshTokens(userTokens.Refresh, userTokens.Access).Select(JsonText.String).ToList(), AnyOtherStringRefused: true),
+            new BodyField("code", JsonText.String(code), new[] { "000000", "12345", "1234567", "abcdef", "" }.Where(c => c != code).Select(JsonText.String).ToList(), AnyOtherStringRefused: true)]).Next,
+            ProblemFailure));
 
         var before = await DatabaseSnapshot.TakeAsync(app.Services);
         var report = new FuzzReport("Invalid bodies");

@@ -104,6 +104,20 @@ public sealed class MfaTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
     }
 
     [Fact]
+    public async Task APasswordChangeKeepsHowTheLoginWasSignedIn()
+    {
+        var nora = await app.EnrolledAsync();
+        using var client = app.ClientWithToken(nora.Tokens.GetProperty("access_token").GetString()!);
+
+        var response = await client.PutAsJsonAsync("/me/password", new { current_password = nora.User.Password, new_password = "a-new-and-long-password" });
+
+        response.Should().HaveStatusCode(HttpStatusCode.OK);
+        MfaUsers.Amr(TokenSet.From(await response.JsonAsync()).Access).Should().Equal("pwd", "otp");
+        (await app.CreateClient().LoginAsync(nora.User.Username, "a-new-and-long-password")).Should().HaveStatusCode(HttpStatusCode.Unauthorized,
+            "the second factor is still asked for");
+    }
+
+    [Fact]
     public async Task APasswordOnlyLoginSaysPwd()
     {
         var token = await app.LoginAsync(await app.CreateUserAsync());

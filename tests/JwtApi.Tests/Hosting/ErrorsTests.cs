@@ -142,7 +142,7 @@ public sealed class ServerFaultTests(JwtApiFactory app) : IClassFixture<JwtApiFa
         using (var scope = app.Services.CreateScope())
         {
             await scope.ServiceProvider.GetRequiredService<JwtApi.Storage.AppDb>().Database
-                .ExecuteSqlRawAsync("DROP TABLE users");
+                .ExecuteSqlRawAsync("DROP TABLE recovery_codes; DROP TABLE totp_authenticators; DROP TABLE users");   // the dependents first: PostgreSQL keeps foreign keys
         }
 
         var response = await app.CreateClient().LoginAsync("someone", "some-password");

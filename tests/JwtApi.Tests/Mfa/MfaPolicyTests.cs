@@ -118,3 +118,30 @@ public sealed class MfaPolicyTests(MfaForAdminsFactory app) : IClassFixture<MfaF
         (await client.GetAsync("/users")).Should().HaveStatusCode(HttpStatusCode.OK);
     }
 }
+
+/// <summary>A factory with a real guessing limit: three failures per username and address.</summary>
+public sealed class TightGuessingLimitFactory : JwtApiFactory
+{
+    public TightGuessingLimitFactory() => Settings["RateLimits:PerUsernameAndAddress:PermitLimit"] = "3";
+}
+
+/// <summary>Wrong codes are guesses like wrong passwords: they count under the same keys and limits.</summary>
+public sealed class MfaGuessingTests(TightGuessingLimitFactory app) : IClassFixture<TightGuessingLimitFactory>
+{
+    [Fact]
+    public async Task WrongCodesCountUnderThePasswordGuessingLimit()
+    {
+        var olga = await app.EnrolledAsync();
+        var right = TotpCodes.At(olga.Secret, app.Time.GetUtcNow());
+        var wrong = right == "000000" ? "000001" : "000000";
+        for (var i = 0; i < 3; i++)
+        {
+            (await app.SecondStepAsync(await app.MfaTokenAsync(olga.User), wrong)).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        }
+
+        var fourth = await app.CreateClient().LoginAsync(olga.User.Username, olga.User.Password);
+
+        fourth.Should().HaveStatusCode(HttpStatusCode.TooManyRequests, "three wrong codes used up the username's guesses from this address");
+        fourth.Headers.RetryAfter.Should().NotBeNull();
+    }
+}

@@ -33,6 +33,8 @@ public sealed class BrowserFixture : IDisposable
         // outside the Testing environment BCrypt's work factor may not go below 10
         App.Settings["Passwords:WorkFactor"] = "10";
         App.Settings["Cors:AllowedOrigins:0"] = $"http://localhost:{AllowedOriginPort}";
+        // a role only DemoMfaTests gives: its users must turn two-factor sign-in on before anything else
+        App.Settings["Auth:RequireMfaFor:0"] = DemoMfaTests.RoleRequiringMfa;
         _server = new(App.StartOnKestrel);
     }
 

@@ -1,4 +1,5 @@
-// JwtApi browser demo: cookie-mode sign-in, an access token held in memory only, silent refresh.
+// JwtApi browser demo: cookie-mode sign-in (with a second step when two-factor sign-in is on), an access token
+// held in memory only, silent refresh, turning two-factor sign-in on and off.
 // No framework and no build step. Data from the network is written with textContent, never innerHTML.
 'use strict';
 
@@ -8,12 +9,15 @@
   const API = new URL('..', window.location.href);
 
   // The access token lives here and nowhere else: not in localStorage or sessionStorage, not in a cookie.
-  let session = null; // { token, header, payload, expiresIn, receivedAt, refreshAt }
+  let session = null; // { token, header, payload, expiresIn, receivedAt, refreshAt, enrollmentOnly }
   let refreshTimer = 0;
   let pendingRefresh = null;
   let refreshCount = 0;
   // bumped by each sign-in and sign-out: a refresh answered after one of them is stale and ignored
   let epoch = 0;
+  // the second step of a sign-in: the mfa_token of /login's mfa_required answer, good only at /login/mfa
+  let mfaToken = null;
+  let useRecoveryCode = false;
 
   const $ = (id) => document.getElementById(id);
 
@@ -53,7 +57,7 @@
     } catch {
       // not JSON: show it as text
     }
-    return { status: response.status, statusText: response.statusText, data };
+    return { status: response.status, statusText: response.statusText, data, retryAfter: response.headers.get('Retry-After') };
   }
 
   function formatSeconds(seconds) {
@@ -69,14 +73,21 @@
 
   function problemText(result) {
     const d = result.data;
-    if (d && typeof d === 'object') return [d.title, d.detail].filter(Boolean).join(': ') || `HTTP ${result.status}`;
-    return `HTTP ${result.status}`;
+    let text = `HTTP ${result.status}`;
+    if (d && typeof d === 'object') {
+      // a validation problem names the field and why (a wrong password or code at /me/mfa/*); others have a detail
+      const errors = d.errors && typeof d.errors === 'object' ? Object.values(d.errors).flat() : [];
+      text = (errors.length ? errors.join(' ') : [d.title, d.detail].filter(Boolean).join(': ')) || text;
+    }
+    return result.status === 429 && result.retryAfter ? `${text} Try again in ${result.retryAfter} s.` : text;
   }
 
   function showSignedIn(signedIn) {
     $('signed-out').hidden = signedIn;
     $('session').hidden = !signedIn;
     $('claims').hidden = !signedIn;
+    $('mfa').hidden = !signedIn;
+    if (!signedIn) resetMfaPanel();
   }
 
   function render() {
@@ -85,6 +96,8 @@
     const roles = [].concat(payload.role || []);
     $('who').textContent = `${payload.name} (${roles.join(', ') || 'no roles'})`;
     $('jti').textContent = payload.jti;
+    // how the user signed in (RFC 8176): pwd, or pwd and otp with the second factor; kept through refreshes
+    $('amr').textContent = [].concat(payload.amr || []).join(', ') || '—';
     $('claims-header').textContent = JSON.stringify(header, null, 2);
     $('claims-payload').textContent = JSON.stringify(payload, null, 2);
     $('refresh-count').textContent = String(refreshCount);
@@ -98,6 +111,10 @@
     $('lifetime').textContent = remaining > 0 ? formatSeconds(remaining) : 'expired';
     $('lifetime').classList.toggle('low', remaining <= 30);
     $('lifetime-bar').value = Math.max(0, remaining / session.expiresIn);
+    if (session.enrollmentOnly) {
+      $('next-refresh').textContent = 'none: no refresh token until two-factor sign-in is on';
+      return;
+    }
     const untilRefresh = (session.refreshAt - Date.now()) / 1000;
     $('next-refresh').textContent = pendingRefresh ? 'now…' : `in ${formatSeconds(untilRefresh)}`;
   }
@@ -111,10 +128,30 @@
 
   function startSession(tokens) {
     const { header, payload } = decodeToken(tokens.access_token);
-    session = { token: tokens.access_token, header, payload, expiresIn: tokens.expires_in, receivedAt: Date.now() };
-    scheduleRefresh(refreshDelaySeconds(tokens.expires_in) * 1000);
+    // Auth:RequireMfaFor: a token good only at /me/mfa/*, with no refresh token; turning the second factor on
+    // answers a full login
+    const enrollmentOnly = tokens.mfa_enrollment_required === true;
+    session = { token: tokens.access_token, header, payload, expiresIn: tokens.expires_in, receivedAt: Date.now(), enrollmentOnly };
+    clearTimeout(refreshTimer);
+    if (!enrollmentOnly) scheduleRefresh(refreshDelaySeconds(tokens.expires_in) * 1000);
+    $('refresh-now').disabled = enrollmentOnly;
     showSignedIn(true);
     render();
+  }
+
+  /** A new login (a sign-in, or two-factor sign-in turned on or off): counters from zero, the panel re-read. */
+  function newLogin(tokens, how = '') {
+    epoch += 1;
+    refreshCount = 0;
+    $('last-refresh').textContent = '';
+    startSession(tokens);
+    if (session.enrollmentOnly) {
+      setStatus(`Signed in as ${session.payload.name}, whose role requires two-factor sign-in: turn it on below ` +
+        '(until then the token works at /me/mfa only).', 'warn');
+    } else {
+      setStatus(`Signed in as ${session.payload.name}${how}.`, 'ok');
+    }
+    loadMfaStatus();
   }
 
   function endSession(message, tone) {
@@ -149,6 +186,7 @@
       $('last-refresh').textContent = `last ${new Date().toLocaleTimeString()} (${reason})`;
       startSession(result.data);
       setStatus(`Signed in as ${session.payload.name}. Token refreshed (${reason}).`, 'ok');
+      if (reason === 'page load') loadMfaStatus();
       return true;
     }
     if (reason === 'page load') {
@@ -179,10 +217,10 @@
       });
       if (result.status === 200) {
         $('password').value = '';
-        refreshCount = 0;
-        $('last-refresh').textContent = '';
-        startSession(result.data);
-        setStatus(`Signed in as ${session.payload.name}.`, 'ok');
+        newLogin(result.data);
+      } else if (result.status === 401 && result.data?.error === 'mfa_required') {
+        $('password').value = '';
+        showSecondStep(result.data.mfa_token);
       } else {
         $('sign-in-error').textContent = problemText(result);
       }
@@ -191,6 +229,181 @@
     } finally {
       button.disabled = false;
     }
+  }
+
+  function showSecondStep(token) {
+    mfaToken = token;
+    setUseRecoveryCode(false);
+    $('mfa-step-error').textContent = '';
+    $('sign-in-form').hidden = true;
+    $('mfa-step').hidden = false;
+    setStatus('Password accepted: a second factor is needed.');
+    $('mfa-step-code').focus();
+  }
+
+  function leaveSecondStep() {
+    mfaToken = null;
+    $('mfa-step-code').value = '';
+    $('mfa-step').hidden = true;
+    $('sign-in-form').hidden = false;
+  }
+
+  /** The one field takes the app's six digits, or a recovery code (xxxx-xxxx-xxxx-xxxx). */
+  function setUseRecoveryCode(on) {
+    useRecoveryCode = on;
+    const input = $('mfa-step-code');
+    input.value = '';
+    input.inputMode = on ? 'text' : 'numeric';
+    input.autocomplete = on ? 'off' : 'one-time-code';
+    input.maxLength = on ? 64 : 6;
+    if (on) input.removeAttribute('pattern');
+    else input.pattern = '[0-9]{6}';
+    $('mfa-step-label').textContent = on ? 'Recovery code' : 'Code from the authenticator app';
+    $('mfa-step-toggle').textContent = on ? 'Use a code from the app instead' : 'Use a recovery code instead';
+    $('mfa-step-error').textContent = '';
+  }
+
+  async function secondStep(event) {
+    event.preventDefault();
+    const button = $('mfa-step-verify');
+    button.disabled = true;
+    $('mfa-step-error').textContent = '';
+    const value = $('mfa-step-code').value.trim();
+    try {
+      const result = await call('POST', 'login/mfa', {
+        body: { mfa_token: mfaToken, [useRecoveryCode ? 'recovery_code' : 'code']: value, refresh_cookie: true },
+      });
+      if (result.status === 200) {
+        leaveSecondStep();
+        newLogin(result.data, useRecoveryCode ? ' with a recovery code' : ' with a code from the app');
+      } else if (result.data?.error === 'invalid_mfa_token') {
+        // expired, or too many wrong codes: the password step again
+        leaveSecondStep();
+        $('sign-in-error').textContent = problemText(result);
+        setStatus('Signed out. Sign in to get a token.');
+      } else {
+        $('mfa-step-error').textContent = problemText(result);
+        $('mfa-step-code').select();
+      }
+    } catch {
+      $('mfa-step-error').textContent = 'The service did not answer.';
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  // --- the two-factor sign-in panel: GET /me/mfa, POST /me/mfa/totp, …/totp/confirm, …/disable
+
+  function resetMfaPanel() {
+    for (const id of ['mfa-enrol', 'mfa-recovery', 'mfa-disable-form', 'mfa-turn-on', 'mfa-turn-off']) $(id).hidden = true;
+    $('mfa-qr').removeAttribute('src');
+    $('mfa-secret').textContent = '';
+    $('mfa-recovery-codes').replaceChildren();
+    for (const id of ['mfa-confirm-password', 'mfa-confirm-code', 'mfa-disable-password', 'mfa-disable-code']) $(id).value = '';
+    $('mfa-error').textContent = '';
+    $('mfa-status').textContent = 'Checking…';
+  }
+
+  /** A call to /me/mfa/*: the error shown when it fails; the answer either way (null without a session). */
+  async function mfaCall(method, path, body) {
+    if (!session) return null;
+    $('mfa-error').textContent = '';
+    try {
+      const result = await call(method, path, { token: session.token, body });
+      if (result.status >= 300) $('mfa-error').textContent = problemText(result);
+      return result;
+    } catch {
+      $('mfa-error').textContent = 'The service did not answer.';
+      return null;
+    }
+  }
+
+  async function loadMfaStatus() {
+    const started = epoch;
+    const result = await mfaCall('GET', 'me/mfa');
+    if (started !== epoch || !result || result.status !== 200) return;
+    const { enabled, enrollment_pending: pending, recovery_codes_left: left } = result.data;
+    $('mfa-status').textContent = enabled
+      ? `On: each sign-in needs a code from the authenticator app after the password. ${left} recovery code${left === 1 ? '' : 's'} left.`
+      : `Off: the password alone signs you in.${pending ? ' An enrolment was started and not confirmed.' : ''}`;
+    const busy = !$('mfa-enrol').hidden || !$('mfa-disable-form').hidden;
+    $('mfa-turn-on').hidden = enabled || busy;
+    $('mfa-turn-off').hidden = !enabled || busy;
+  }
+
+  /** The server's SVG as an image: a data: URL that img-src allows; an SVG in an img runs no script. */
+  function svgDataUrl(svg) {
+    const bytes = new TextEncoder().encode(svg);
+    let binary = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    return `data:image/svg+xml;base64,${btoa(binary)}`;
+  }
+
+  async function turnOn() {
+    const result = await mfaCall('POST', 'me/mfa/totp');
+    if (result?.status !== 200) return loadMfaStatus();
+    $('mfa-qr').src = svgDataUrl(result.data.qr_svg);
+    // in groups of four, as apps show a key typed by hand (they ignore the spaces)
+    $('mfa-secret').textContent = result.data.secret.match(/.{1,4}/g).join(' ');
+    $('mfa-recovery').hidden = true;
+    $('mfa-turn-on').hidden = true;
+    $('mfa-enrol').hidden = false;
+    $('mfa-confirm-password').focus();
+  }
+
+  function cancelForms() {
+    $('mfa-enrol').hidden = true;
+    $('mfa-disable-form').hidden = true;
+    $('mfa-qr').removeAttribute('src');
+    $('mfa-secret').textContent = '';
+    $('mfa-error').textContent = '';
+    loadMfaStatus();
+  }
+
+  async function confirmTotp(event) {
+    event.preventDefault();
+    // this login ends with the answer: let a refresh under way finish first, so its cookie cannot land after ours
+    if (pendingRefresh) await pendingRefresh;
+    const result = await mfaCall('POST', 'me/mfa/totp/confirm', {
+      password: $('mfa-confirm-password').value, code: $('mfa-confirm-code').value.trim(), refresh_cookie: true,
+    });
+    if (result?.status !== 200) return;
+    $('mfa-enrol').hidden = true;
+    $('mfa-qr').removeAttribute('src');
+    $('mfa-secret').textContent = '';
+    $('mfa-confirm-password').value = '';
+    $('mfa-confirm-code').value = '';
+    $('mfa-recovery-codes').replaceChildren(...result.data.recovery_codes.map((code) => {
+      const item = document.createElement('li');
+      item.textContent = code;
+      return item;
+    }));
+    $('mfa-recovery').hidden = false;
+    newLogin(result.data.tokens, ': two-factor sign-in is on, and every other login ended');
+  }
+
+  function turnOff() {
+    $('mfa-turn-off').hidden = true;
+    $('mfa-recovery').hidden = true;
+    $('mfa-disable-form').hidden = false;
+    $('mfa-disable-password').focus();
+  }
+
+  async function disableMfa(event) {
+    event.preventDefault();
+    if (pendingRefresh) await pendingRefresh;
+    const factor = $('mfa-disable-code').value.trim();
+    const result = await mfaCall('POST', 'me/mfa/disable', {
+      password: $('mfa-disable-password').value,
+      // six digits are the app's code; anything else is tried as a recovery code
+      [/^[0-9]{6}$/.test(factor) ? 'code' : 'recovery_code']: factor,
+      refresh_cookie: true,
+    });
+    if (result?.status !== 200) return;
+    $('mfa-disable-form').hidden = true;
+    $('mfa-disable-password').value = '';
+    $('mfa-disable-code').value = '';
+    newLogin(result.data, ': two-factor sign-in is off, and every other login ended');
   }
 
   async function signOut() {
@@ -231,6 +444,22 @@
   }
 
   $('sign-in-form').addEventListener('submit', signIn);
+  $('mfa-step').addEventListener('submit', secondStep);
+  $('mfa-step-toggle').addEventListener('click', () => setUseRecoveryCode(!useRecoveryCode));
+  $('mfa-step-cancel').addEventListener('click', () => {
+    leaveSecondStep();
+    setStatus('Signed out. Sign in to get a token.');
+  });
+  $('mfa-turn-on').addEventListener('click', turnOn);
+  $('mfa-turn-off').addEventListener('click', turnOff);
+  $('mfa-confirm-form').addEventListener('submit', confirmTotp);
+  $('mfa-enrol-cancel').addEventListener('click', cancelForms);
+  $('mfa-disable-form').addEventListener('submit', disableMfa);
+  $('mfa-disable-cancel').addEventListener('click', cancelForms);
+  $('mfa-recovery-done').addEventListener('click', () => {
+    $('mfa-recovery').hidden = true;
+    $('mfa-recovery-codes').replaceChildren();
+  });
   $('refresh-now').addEventListener('click', () => refresh('button'));
   $('sign-out').addEventListener('click', signOut);
   $('call-me').addEventListener('click', () => callApi('me'));

@@ -10,6 +10,8 @@ usage: scale_out.py PUBLISHED_DIR CONNECTION_STRING PG_CTL PG_DATA
   PG_CTL and PG_DATA stop the database at the end, to see readiness follow it.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -67,6 +69,14 @@ def request(base, method, path, token=None, body=None, timeout=10):
     except ValueError:
         parsed = None
     return status, parsed, headers
+
+
+def totp(secret, steps_from_now=0):
+    """RFC 6238 (SHA-1, 6 digits, 30 s), as an authenticator app computes it."""
+    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
+    mac = hmac.new(key, (int(time.time()) // 30 + steps_from_now).to_bytes(8, "big"), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    return f"{(int.from_bytes(mac[offset:offset + 4], 'big') & 0x7FFFFFFF) % 1_000_000:06d}"
 
 
 def kid_of(token):
@@ -184,6 +194,7 @@ def main():
         "Database__Provider": "Postgres",
         "ConnectionStrings__Users": conn,
         "Jwt__RefreshSigningKey": base64.b64encode(secrets.token_bytes(32)).decode(),
+        "DataProtection__KeyRingKey": base64.b64encode(secrets.token_bytes(32)).decode(),
         "Jwt__RevocationSyncInterval": f"00:00:0{SYNC_INTERVAL}",
         "Seed__AdminUsername": ADMIN[0],
         "Seed__AdminPassword": ADMIN[1],
@@ -242,6 +253,20 @@ def main():
         check("its access token works on instance 2", request(two.base, "GET", "/me", pair["access_token"])[0] == 200)
         status, pair2, _ = request(two.base, "POST", "/refresh", body={"refresh_token": pair["refresh_token"]})
         check("its refresh token works on instance 2", status == 200)
+
+        # --- a second factor enrolled on one instance works on the other: the key ring is in the database
+        mfa_user = {"username": "mona", "password": "M0na-Passw0rd!long"}
+        request(lb, "POST", "/register", body=mfa_user)
+        _, signed_in, _ = request(one.base, "POST", "/login", body=mfa_user)
+        status, enrol, _ = request(one.base, "POST", "/me/mfa/totp", signed_in["access_token"])
+        check("start a TOTP enrolment on instance 1", status == 200)
+        status, _, _ = request(one.base, "POST", "/me/mfa/totp/confirm", signed_in["access_token"],
+                               {"password": mfa_user["password"], "code": totp(enrol["secret"], -1)})
+        check("confirm it on instance 1", status == 200)
+        status, challenge, _ = request(two.base, "POST", "/login", body=mfa_user)
+        check("instance 2 asks for the second factor", status == 401 and (challenge or {}).get("error") == "mfa_required")
+        status, _, _ = request(two.base, "POST", "/login/mfa", body={"mfa_token": challenge["mfa_token"], "code": totp(enrol["secret"])})
+        check("instance 2 accepts a code of the secret instance 1 encrypted", status == 200)
 
         # --- logout on one, refused by the other within the sync interval
         status, fresh, _ = request(lb, "POST", "/login", body=user)

@@ -1,5 +1,6 @@
 using System.IdentityModel.Tokens.Jwt;
 using System.Reflection;
+using JwtApi.Storage;
 using JwtApi.Tokens;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -158,6 +159,19 @@ public static class SelfCheck
                 "(environment variable Hosting__PublicOrigin) to the URL clients use, such as https://auth.example.com.", Fatal: false)
             : null;
 
+    /// <summary>
+    /// Outside Development, a key ring encrypted with a key derived from <c>Jwt:RefreshSigningKey</c> works, but
+    /// rotating that key would leave the key ring, and every TOTP secret, unreadable.
+    /// </summary>
+    public static SelfCheckFinding? KeyRingKeyDerived(KeyRingKeys keys) =>
+        keys.Derived
+            ? new SelfCheckFinding(
+                "DataProtection:KeyRingKey is not set: the Data Protection key ring (which encrypts TOTP secrets) is encrypted " +
+                "with a key derived from Jwt:RefreshSigningKey, so rotating that key would make every second factor " +
+                "unreadable. Set DataProtection:KeyRingKey (environment variable DataProtection__KeyRingKey) to a secret " +
+                "of its own: openssl rand -base64 32.", Fatal: false)
+            : null;
+
     /// <summary>Outside Development, listening on plain HTTP alone is fine only behind a proxy that terminates TLS.</summary>
     public static SelfCheckFinding? PlainHttpOnly(IReadOnlyCollection<string> addresses) =>
         addresses.Count > 0 && !addresses.Any(a => a.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
@@ -169,7 +183,7 @@ public static class SelfCheck
 
 /// <summary>Runs <see cref="SelfCheck"/> before the service takes requests (and the HTTPS check once it listens).</summary>
 internal sealed partial class StartupSelfCheck(
-    IHostEnvironment env, SigningKeys keys, RefreshKey refreshKey, IOptionsMonitor<JwtBearerOptions> bearer, IOptions<PublicOriginOptions> origin,
+    IHostEnvironment env, SigningKeys keys, RefreshKey refreshKey, KeyRingKeys keyRing, IOptionsMonitor<JwtBearerOptions> bearer, IOptions<PublicOriginOptions> origin,
     IServer server, IHostApplicationLifetime lifetime, ILogger<StartupSelfCheck> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
@@ -179,6 +193,7 @@ internal sealed partial class StartupSelfCheck(
             .Append(SelfCheck.MixedIdentityModelVersions(SelfCheck.LoadedIdentityModelAssemblies()))
             .Append(SelfCheck.InboundClaimMapping(bearer.Get(JwtBearerDefaults.AuthenticationScheme)))
             .Append(env.IsDevelopment() ? null : SelfCheck.PublicOriginNotConfigured(origin.Value))
+            .Append(env.IsDevelopment() ? null : SelfCheck.KeyRingKeyDerived(keyRing))
             .OfType<SelfCheckFinding>()
             .ToList();
         var fatal = findings.Where(f => f.Fatal).ToList();

@@ -48,6 +48,8 @@ public static class StorageSetup
         builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
         // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
         builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
+        // after the initializer: Data Protection's own hosted service reads the key ring at start, from a migrated database
+        builder.AddKeyRing();
         return builder;
     }
 

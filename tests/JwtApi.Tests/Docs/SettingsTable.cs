@@ -38,6 +38,7 @@ public static class SettingsTable
         (RefreshCookieOptions.Section, typeof(RefreshCookieOptions)),
         (CrossOriginOptions.Section, typeof(CrossOriginOptions)),
         (DatabaseOptions.Section, typeof(DatabaseOptions)),
+        (KeyRingOptions.Section, typeof(KeyRingOptions)),
         (ProxyOptions.Section, typeof(ProxyOptions)),
         (PublicOriginOptions.Section, typeof(PublicOriginOptions)),
         (JwtOptions.Section, typeof(JwtOptions)),

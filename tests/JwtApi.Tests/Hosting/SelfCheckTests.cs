@@ -30,6 +30,7 @@ public sealed class SelfCheckTests : IDisposable
         factory.Settings["Passwords:WorkFactor"] = environment == "Testing" ? "4" : "10";
         // the test clients' Host; each check below is about one finding
         factory.Settings["Hosting:PublicOrigin"] = "http://localhost";
+        factory.Settings["DataProtection:KeyRingKey"] = Convert.ToBase64String(new byte[32].Select((_, i) => (byte)(i * 7 + 1)).ToArray());
         foreach (var (key, value) in settings)
         {
             factory.Settings[key] = value;
@@ -131,6 +132,17 @@ public sealed class SelfCheckTests : IDisposable
 
         SelfCheckWarnings(factory).Should().ContainSingle().Which.Should().Contain("Hosting:PublicOrigin is not set")
             .And.Contain("no-store").And.Contain("Hosting__PublicOrigin");
+    }
+
+    [Fact]
+    public async Task WarnsGivenNoKeyRingKeyOutsideDevelopment()
+    {
+        using var factory = WithLogs(Factory("Production", ("DataProtection:KeyRingKey", null)));
+
+        (await factory.CreateClient().GetAsync("/health")).Should().HaveStatusCode(HttpStatusCode.OK);
+
+        SelfCheckWarnings(factory).Should().ContainSingle().Which.Should().Contain("DataProtection:KeyRingKey is not set")
+            .And.Contain("Jwt:RefreshSigningKey").And.Contain("DataProtection__KeyRingKey");
     }
 
     [Fact]

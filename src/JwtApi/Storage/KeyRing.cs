@@ -166,4 +166,23 @@ public static class KeyRingSetup
         services.AddOptions<KeyManagementOptions>().Configure<KeyRingKeys>((options, keys) => options.XmlEncryptor = new KeyRingEncryptor(keys));
         return builder;
     }
+
+    /// <summary>
+    /// Creates the key ring's first key, if it has no usable one, while the caller holds the start-up turn
+    /// (<see cref="DatabaseLocks.MigrationsAsync"/>). Left to Data Protection, two instances starting together on an
+    /// empty ring would each create a key active at once, and each would keep its own ring in memory for up to a
+    /// day: a secret protected on one would not open on the other. Later keys are created days before they
+    /// activate, which every instance sees in time.
+    /// </summary>
+    public static void EnsureFirstKey(IServiceProvider services)
+    {
+        var keys = services.GetRequiredService<IKeyManager>();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        // any unexpired key will do, even one activating a moment from now: another instance's clock made it, and
+        // Data Protection takes a key activating within its clock-skew allowance as the default
+        if (!keys.GetAllKeys().Any(k => !k.IsRevoked && k.ExpirationDate > now))
+        {
+            keys.CreateNewKey(now, now + services.GetRequiredService<IOptions<KeyManagementOptions>>().Value.NewKeyLifetime);
+        }
+    }
 }

@@ -180,6 +180,7 @@ public sealed class StorageInitializer(IServiceProvider services) : IHostedServi
             await using var turn = await DatabaseLocks.MigrationsAsync(db, ct);
             await db.Database.MigrateAsync(ct);
             await scope.ServiceProvider.GetRequiredService<AdminSeeder>().SeedAsync(db, ct);
+            KeyRingSetup.EnsureFirstKey(scope.ServiceProvider);
             _ready = true;
         }
         finally

@@ -1,5 +1,9 @@
 using System.Net;
+using JwtApi.Storage;
 using JwtApi.Tests.Support;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace JwtApi.Tests.Storage;
 
@@ -25,6 +29,14 @@ public sealed class ConcurrentStartTests
                 {
                     using var client = app.CreateClient();
                     (await client.GetAsync("/health/ready")).Should().HaveStatusCode(HttpStatusCode.OK, $"round {round}");
+                }
+                if (storage.IsPostgres)
+                {
+                    // one first key, made in turn: each instance reads what any other protects from the start
+                    using var scope = instances[0].Services.CreateScope();
+                    (await scope.ServiceProvider.GetRequiredService<AppDb>().DataProtectionKeys.CountAsync()).Should().Be(1, $"round {round}");
+                    var secret = instances[1].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("s");
+                    instances[2].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(secret).Should().Be("s");
                 }
             }
             finally

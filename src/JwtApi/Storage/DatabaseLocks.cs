@@ -24,15 +24,17 @@ public static class DatabaseLocks
             : Task.CompletedTask;
 
     /// <summary>
-    /// Migrations one instance at a time, held on a connection of its own until disposed. EF Core's own lock on
-    /// PostgreSQL lasts one migration's transaction: two instances starting together on an empty database both
-    /// applied the second migration (relation "login_throttle" already exists), so the whole run is wrapped.
+    /// The start-up turn (migrations, the first admin, the key ring's first key), one instance at a time, held
+    /// until disposed. EF Core's own lock on PostgreSQL lasts one migration's transaction: two instances starting
+    /// together on an empty database both applied the second migration (relation "login_throttle" already exists),
+    /// so the whole run is wrapped, in a session lock on a connection of its own. On SQLite, processes sharing the
+    /// database file take turns on a lock file beside it.
     /// </summary>
     public static async Task<IAsyncDisposable> MigrationsAsync(AppDb db, CancellationToken ct)
     {
         if (db is not PostgresAppDb)
         {
-            return NoLock.Instance;
+            return await FileLock.AcquireAsync(db.Database.GetConnectionString(), ct);
         }
         var connection = new NpgsqlConnection(db.Database.GetConnectionString());
         try
@@ -71,5 +73,42 @@ public static class DatabaseLocks
         public static readonly NoLock Instance = new();
 
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// <c>&lt;database file&gt;.startup-lock</c> opened without sharing (an exclusive <c>flock</c> on Linux, the
+    /// same across processes and within one); released on dispose, or by the system if the process dies.
+    /// </summary>
+    private sealed class FileLock(FileStream file) : IAsyncDisposable
+    {
+        private static readonly TimeSpan Retry = TimeSpan.FromMilliseconds(50);
+
+        public static async Task<IAsyncDisposable> AcquireAsync(string? connectionString, CancellationToken ct)
+        {
+            var source = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder(connectionString).DataSource;
+            if (string.IsNullOrEmpty(source) || source == ":memory:")
+            {
+                return NoLock.Instance;
+            }
+            while (true)
+            {
+                try
+                {
+                    return new FileLock(new FileStream(source + ".startup-lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None));
+                }
+                catch (IOException e) when (IsHeldByAnother(e))
+                {
+                    // another process (or instance) has its turn; it is short: migrations and a few rows
+                    await Task.Delay(Retry, ct);
+                }
+            }
+        }
+
+        public ValueTask DisposeAsync() => file.DisposeAsync();
+
+        // EWOULDBLOCK (Linux 11, macOS 35) from flock, or Windows' sharing violation; any other error (a missing
+        // folder, a read-only disk) is thrown, not waited on
+        private static bool IsHeldByAnother(IOException e) =>
+            e.GetType() == typeof(IOException) && (e.HResult is 11 or 35 || (e.HResult & 0xFFFF) == 32);
     }
 }

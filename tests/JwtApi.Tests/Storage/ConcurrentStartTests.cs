@@ -9,7 +9,8 @@ namespace JwtApi.Tests.Storage;
 
 /// <summary>
 /// Instances of a new deployment start together on an empty database (compose, a scaled-out rollout): they take
-/// turns at the migrations, so none finds another's half-applied schema. On SQLite and on PostgreSQL.
+/// turns at the migrations, so none finds another's half-applied schema, and make one first key of the Data
+/// Protection key ring between them. On SQLite and on PostgreSQL.
 /// </summary>
 public sealed class ConcurrentStartTests
 {
@@ -30,14 +31,11 @@ public sealed class ConcurrentStartTests
                     using var client = app.CreateClient();
                     (await client.GetAsync("/health/ready")).Should().HaveStatusCode(HttpStatusCode.OK, $"round {round}");
                 }
-                if (storage.IsPostgres)
-                {
-                    // one first key, made in turn: each instance reads what any other protects from the start
-                    using var scope = instances[0].Services.CreateScope();
-                    (await scope.ServiceProvider.GetRequiredService<AppDb>().DataProtectionKeys.CountAsync()).Should().Be(1, $"round {round}");
-                    var secret = instances[1].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("s");
-                    instances[2].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(secret).Should().Be("s");
-                }
+                // one first key, made in turn: each instance reads what any other protects from the start
+                using var scope = instances[0].Services.CreateScope();
+                (await scope.ServiceProvider.GetRequiredService<AppDb>().DataProtectionKeys.CountAsync()).Should().Be(1, $"round {round}");
+                var secret = instances[1].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Protect("s");
+                instances[2].Services.GetRequiredService<IDataProtectionProvider>().CreateProtector("test").Unprotect(secret).Should().Be("s");
             }
             finally
             {

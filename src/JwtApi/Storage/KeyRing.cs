@@ -23,7 +23,10 @@ public sealed class KeyRingOptions
     /// </summary>
     public string? KeyRingKey { get; init; }
 
-    /// <summary>Earlier key-ring keys (base64), for decrypting only: list the old one here when you set a new KeyRingKey. Empty entries are ignored.</summary>
+    /// <summary>
+    /// Earlier key-ring keys (base64), for decrypting only: list the old one here when you set a new KeyRingKey, until
+    /// every instance runs with the new one (each re-encrypts the stored key ring at start). Empty entries are ignored.
+    /// </summary>
     public List<string> PreviousKeyRingKeys { get; init; } = [];
 }
 

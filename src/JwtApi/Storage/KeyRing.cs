@@ -5,6 +5,7 @@ using JwtApi.Tokens;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
 using Microsoft.AspNetCore.DataProtection.XmlEncryption;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -22,7 +23,10 @@ public sealed class KeyRingOptions
     /// </summary>
     public string? KeyRingKey { get; init; }
 
-    /// <summary>Earlier key-ring keys (base64), for decrypting only: list the old one here when you set a new KeyRingKey. Empty entries are ignored.</summary>
+    /// <summary>
+    /// Earlier key-ring keys (base64), for decrypting only: list the old one here when you set a new KeyRingKey, until
+    /// every instance runs with the new one (each re-encrypts the stored key ring at start). Empty entries are ignored.
+    /// </summary>
     public List<string> PreviousKeyRingKeys { get; init; } = [];
 }
 
@@ -42,9 +46,10 @@ public sealed class KeyRingKeys
 
     public KeyRingKeys(KeyRingOptions options, RefreshKey refreshKey)
     {
+        var derived = HKDF.DeriveKey(HashAlgorithmName.SHA256, ((SymmetricSecurityKey)refreshKey.Key.Key).Key, MinimumKeyBytes, info: DerivationLabel);
         Derived = string.IsNullOrWhiteSpace(options.KeyRingKey);
         Current = Derived
-            ? HKDF.DeriveKey(HashAlgorithmName.SHA256, ((SymmetricSecurityKey)refreshKey.Key.Key).Key, MinimumKeyBytes, info: DerivationLabel)
+            ? derived
             : Decode(options.KeyRingKey!) ?? throw new InvalidOperationException(Invalid("DataProtection:KeyRingKey"));
         _byId = new Dictionary<string, byte[]>(StringComparer.Ordinal) { [IdOf(Current)] = Current };
         foreach (var previous in options.PreviousKeyRingKeys.Where(k => !string.IsNullOrWhiteSpace(k)))
@@ -52,6 +57,10 @@ public sealed class KeyRingKeys
             var key = Decode(previous) ?? throw new InvalidOperationException(Invalid("DataProtection:PreviousKeyRingKeys"));
             _byId.TryAdd(IdOf(key), key);
         }
+        // The derived key always decrypts: a deployment that ran without a KeyRingKey keeps its key ring when one is
+        // set (the derived key is no setting anyone could list as previous), and the refresh-token key could decrypt
+        // what it encrypted anyway, until KeyRingReencryption moves it under the configured key.
+        _byId.TryAdd(IdOf(derived), derived);
     }
 
     /// <summary>True when no KeyRingKey is configured and the key is derived from the refresh-token key.</summary>
@@ -126,17 +135,17 @@ public sealed class KeyRingDecryptor(IServiceProvider services) : IXmlDecryptor
     public XElement Decrypt(XElement encryptedElement)
     {
         var keys = services.GetRequiredService<KeyRingKeys>();
-        var id = (string?)encryptedElement.Attribute("keyId");
-        var key = id is null ? null : keys.Find(id)
+        var id = (string?)encryptedElement.Attribute("keyId") ?? throw new CryptographicException("The key-ring key id is missing.");
+        var key = keys.Find(id)
             ?? throw new CryptographicException(
                 $"A key of the Data Protection key ring was encrypted with key-ring key {id}, which is neither DataProtection:KeyRingKey nor one of DataProtection:PreviousKeyRingKeys.");
         var nonce = Convert.FromBase64String((string)encryptedElement.Element("nonce")!);
         var ciphertext = Convert.FromBase64String((string)encryptedElement.Element("ciphertext")!);
         var tag = Convert.FromBase64String((string)encryptedElement.Element("tag")!);
         var plaintext = new byte[ciphertext.Length];
-        using (var aes = new AesGcm(key!, tag.Length))
+        using (var aes = new AesGcm(key, tag.Length))
         {
-            aes.Decrypt(nonce, ciphertext, tag, plaintext, Encoding.ASCII.GetBytes(id!));
+            aes.Decrypt(nonce, ciphertext, tag, plaintext, Encoding.ASCII.GetBytes(id));
         }
         try
         {
@@ -147,6 +156,56 @@ public sealed class KeyRingDecryptor(IServiceProvider services) : IXmlDecryptor
             CryptographicOperations.ZeroMemory(plaintext);
         }
     }
+}
+
+/// <summary>
+/// At start, re-encrypts under the current key-ring key each stored key that a previous one (or the derived one)
+/// encrypted, so that once every instance runs with the new key-ring key the old one can be dropped: Data Protection
+/// never deletes a key, and every TOTP secret protected under an old key is read through it for good. Only the
+/// wrapping changes, never a key of the ring.
+/// </summary>
+internal sealed partial class KeyRingReencryption(
+    StorageInitializer storage, IServiceProvider services, KeyRingKeys keys, ILogger<KeyRingReencryption> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await storage.ReadyAsync(cancellationToken);
+        var encryptor = new KeyRingEncryptor(keys);
+        var decryptor = new KeyRingDecryptor(services);
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDb>();
+        var count = 0;
+        foreach (var row in await db.DataProtectionKeys.ToListAsync(cancellationToken))
+        {
+            var stored = XElement.Parse(row.Xml ?? "<none/>");
+            foreach (var encrypted in stored.Descendants(KeyRingEncryptor.ElementName)
+                .Where(e => (string?)e.Attribute("keyId") != keys.CurrentId).ToList())
+            {
+                try
+                {
+                    encrypted.ReplaceWith(encryptor.Encrypt(decryptor.Decrypt(encrypted)).EncryptedElement);
+                    row.Xml = stored.ToString(SaveOptions.DisableFormatting);
+                    count++;
+                }
+                catch (CryptographicException)
+                {
+                    // a key-ring key this instance does not have: left as it is; Data Protection logs the key it cannot read
+                }
+            }
+        }
+        if (count > 0)
+        {
+            // another instance re-encrypting the same row at once writes the same key under the same key-ring key
+            await db.SaveChangesAsync(cancellationToken);
+            LogReencrypted(count, keys.CurrentId);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Information,
+        Message = "Re-encrypted {Count} keys of the Data Protection key ring under the current key-ring key {KeyRingKeyId}")]
+    private partial void LogReencrypted(int count, string keyRingKeyId);
 }
 
 public static class KeyRingSetup
@@ -164,6 +223,7 @@ public static class KeyRingSetup
             sp.GetRequiredService<IOptions<KeyRingOptions>>().Value, sp.GetRequiredService<RefreshKey>()));
         services.AddDataProtection().SetApplicationName("JwtApi").PersistKeysToDbContext<AppDb>();
         services.AddOptions<KeyManagementOptions>().Configure<KeyRingKeys>((options, keys) => options.XmlEncryptor = new KeyRingEncryptor(keys));
+        services.AddHostedService<KeyRingReencryption>();
         return builder;
     }
 

@@ -98,12 +98,37 @@ public sealed class KeyRingTests : IDisposable
     }
 
     [Fact]
+    public void ReadsOldDataWithoutThePreviousKeyOnceReencryptedAtStart()
+    {
+        var secret = Protector(Instance(KeyA)).Protect("totp secret");
+        Protector(Instance(KeyB, KeyA)).Unprotect(secret).Should().Be("totp secret");
+
+        // the rotated instance re-encrypted the stored key ring under KeyB at start: KeyA can go
+        Protector(Instance(KeyB)).Unprotect(secret).Should().Be("totp secret");
+    }
+
+    [Fact]
     public void DerivesTheKeyRingKeyFromTheRefreshKeyWhenNoneIsSet()
     {
         var secret = Protector(Instance(null)).Protect("totp secret");
 
         Protector(Instance(null)).Unprotect(secret).Should().Be("totp secret");
-        FluentActions.Invoking(() => Protector(Instance(KeyB)).Unprotect(secret)).Should().Throw<CryptographicException>();
+        var newRefreshKey = Instance(null);
+        newRefreshKey.Settings["Jwt:RefreshSigningKey"] = Convert.ToBase64String(TestKeys.OtherHmacSecret);
+        FluentActions.Invoking(() => Protector(newRefreshKey).Unprotect(secret)).Should().Throw<CryptographicException>();
+    }
+
+    [Fact]
+    public void KeepsTheKeyRingWhenAKeyRingKeyIsSetForTheFirstTimeAndThenTheRefreshKeyRotates()
+    {
+        var secret = Protector(Instance(null)).Protect("totp secret");
+
+        // no previous key to list: the derived one still decrypts, and the ring is re-encrypted under KeyA at start
+        Protector(Instance(KeyA)).Unprotect(secret).Should().Be("totp secret");
+        var newRefreshKey = Instance(KeyA);
+        newRefreshKey.Settings["Jwt:RefreshSigningKey"] = Convert.ToBase64String(TestKeys.OtherHmacSecret);
+
+        Protector(newRefreshKey).Unprotect(secret).Should().Be("totp secret");
     }
 
     [Theory]

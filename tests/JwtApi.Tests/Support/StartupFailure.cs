@@ -15,7 +15,7 @@ public static class StartupFailure
                 {
                     factory.CreateClient();
                 }
-                catch (ObjectDisposedException) when (attempt < 3)
+                catch (ObjectDisposedException) when (attempt < 10)
                 {
                     // A race in WebApplicationFactory: when the app fails to start before DeferredHost.StartAsync
                     // reads its services, that read throws on the disposed host and the real error is lost. It

@@ -64,22 +64,12 @@ public sealed class DeviceTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOpti
     /// <summary>The claims of an unexpired device token signed by us, or null for anything else (a forgery, an access or refresh token).</summary>
     public async Task<DeviceClaims?> ReadAsync(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
-        {
-            return null;
-        }
-        // expiry judged below, on the injected clock
-        var result = await Handler.ValidateTokenAsync(token, key.ValidationFor(jwt.Value.Issuer, Audience, TokenType));
-        var identity = result.ClaimsIdentity;
-        if (!result.IsValid ||
-            !Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
-            identity.FindFirst(DeviceIdClaim)?.Value is not { Length: > 0 } deviceId ||
-            !int.TryParse(identity.FindFirst(JwtClaimTypes.TokenVersion)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ||
-            !long.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var exp) ||
-            time.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp))
-        {
-            return null;
-        }
-        return new DeviceClaims(userId, deviceId, version);
+        var identity = await key.ReadUnexpiredAsync(token, MaxTokenLength, jwt.Value.Issuer, Audience, TokenType, time);
+        return identity is not null &&
+               Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) &&
+               identity.FindFirst(DeviceIdClaim)?.Value is { Length: > 0 } deviceId &&
+               int.TryParse(identity.FindFirst(JwtClaimTypes.TokenVersion)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? new DeviceClaims(userId, deviceId, version)
+            : null;
     }
 }

@@ -65,22 +65,12 @@ public sealed class MfaTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOptions
     /// <summary>The claims of an unexpired mfa_token signed by us, or null for anything else.</summary>
     public async Task<MfaClaims?> ReadAsync(string? token)
     {
-        if (string.IsNullOrEmpty(token) || token.Length > MaxTokenLength)
-        {
-            return null;
-        }
-        // expiry judged below, on the injected clock
-        var result = await Handler.ValidateTokenAsync(token, key.ValidationFor(jwt.Value.Issuer, Audience, TokenType));
-        var identity = result.ClaimsIdentity;
-        if (!result.IsValid ||
-            !Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) ||
-            identity.FindFirst(JwtRegisteredClaimNames.Jti)?.Value is not { Length: > 0 } jti ||
-            !int.TryParse(identity.FindFirst(JwtClaimTypes.TokenVersion)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version) ||
-            !long.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var exp) ||
-            time.GetUtcNow() >= DateTimeOffset.FromUnixTimeSeconds(exp))
-        {
-            return null;
-        }
-        return new MfaClaims(userId, jti, version, identity.FindFirst(DeviceTokens.DeviceIdClaim)?.Value);
+        var identity = await key.ReadUnexpiredAsync(token, MaxTokenLength, jwt.Value.Issuer, Audience, TokenType, time);
+        return identity is not null &&
+               Guid.TryParse(identity.FindFirst(JwtRegisteredClaimNames.Sub)?.Value, out var userId) &&
+               identity.FindFirst(JwtRegisteredClaimNames.Jti)?.Value is { Length: > 0 } jti &&
+               int.TryParse(identity.FindFirst(JwtClaimTypes.TokenVersion)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var version)
+            ? new MfaClaims(userId, jti, version, identity.FindFirst(DeviceTokens.DeviceIdClaim)?.Value)
+            : null;
     }
 }

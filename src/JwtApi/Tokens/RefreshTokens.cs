@@ -39,6 +39,28 @@ public sealed record RefreshKey(SigningKey Key)
         ValidateLifetime = false,
     };
 
+    /// <summary>
+    /// The claims of a one-purpose token (device, mfa) signed with this key, of <paramref name="tokenType"/> and for
+    /// <paramref name="audience"/>, unexpired on <paramref name="time"/> (the service's own clock, no skew); null for
+    /// anything else, a token longer than <paramref name="maxLength"/> refused unread.
+    /// </summary>
+    public async Task<ClaimsIdentity?> ReadUnexpiredAsync(
+        string? token, int maxLength, string issuer, string audience, string tokenType, TimeProvider time)
+    {
+        if (string.IsNullOrEmpty(token) || token.Length > maxLength)
+        {
+            return null;
+        }
+        var result = await Handler.ValidateTokenAsync(token, ValidationFor(issuer, audience, tokenType));
+        return result.IsValid &&
+               long.TryParse(result.ClaimsIdentity.FindFirst(JwtRegisteredClaimNames.Exp)?.Value, NumberStyles.None, CultureInfo.InvariantCulture, out var exp) &&
+               time.GetUtcNow() < DateTimeOffset.FromUnixTimeSeconds(exp)
+            ? result.ClaimsIdentity
+            : null;
+    }
+
+    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+
     /// <summary><paramref name="key"/> is null (and the result true) when none is configured in Development.</summary>
     internal static bool TryLoad(JwtOptions options, IHostEnvironment env, out SigningKey? key, out string? error)
     {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using JwtApi.Auth;
 using JwtApi.Hosting;
@@ -9,65 +8,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Mfa;
-
-/// <summary>Whether two-factor sign-in is on for the caller.</summary>
-/// <param name="Enabled">True: every login needs a code after the password.</param>
-/// <param name="EnrollmentPending">An enrolment was started and waits for its first code.</param>
-/// <param name="RecoveryCodesLeft">Unused recovery codes.</param>
-public sealed record MfaStatusResponse(bool Enabled, bool EnrollmentPending, int RecoveryCodesLeft);
-
-/// <summary>A new TOTP secret, to put in an authenticator app. Shown once; confirm it with a first code.</summary>
-/// <param name="Secret">Base32, for typing into the app by hand.</param>
-/// <param name="OtpauthUri">The otpauth:// URI the QR code holds.</param>
-/// <param name="QrSvg">The QR code of the URI, as an SVG document.</param>
-public sealed record TotpEnrollmentResponse(string Secret, string OtpauthUri, string QrSvg);
-
-/// <summary>Confirms the enrolment: the password again (a stolen access token alone cannot lock the owner out) and a first code.</summary>
-/// <param name="Password">The account's password.</param>
-/// <param name="Code">Six digits from the authenticator app.</param>
-/// <param name="RefreshCookie">Browsers: the new refresh token in the HttpOnly cookie instead of the body.</param>
-public sealed record ConfirmTotpRequest(
-    [property: Required, MaxLength(1024), Display(Name = "password")] string Password,
-    [property: Required, MaxLength(16), Display(Name = "code")] string Code,
-    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);
-
-/// <summary>Two-factor sign-in is on: the recovery codes, shown this once, and the tokens of a new login (every other one ended).</summary>
-/// <param name="RecoveryCodes">Ten single-use codes for when the phone is lost. Keep them somewhere safe.</param>
-/// <param name="Tokens">A new login with amr ["pwd","otp"].</param>
-public sealed record MfaEnabledResponse(IReadOnlyList<string> RecoveryCodes, TokenResponse Tokens);
-
-/// <summary>A second factor: a code from the authenticator app, or else a recovery code.</summary>
-/// <param name="Code">Six digits from the authenticator app.</param>
-/// <param name="RecoveryCode">One of the recovery codes (used up).</param>
-public sealed record SecondFactorRequest(
-    [property: MaxLength(16), Display(Name = "code")] string? Code,
-    [property: MaxLength(64), Display(Name = "recovery_code")] string? RecoveryCode);
-
-/// <summary>New recovery codes, shown this once; the old ones no longer work.</summary>
-/// <param name="RecoveryCodes">Ten single-use codes.</param>
-public sealed record RecoveryCodesResponse(IReadOnlyList<string> RecoveryCodes);
-
-/// <summary>Turns two-factor sign-in off: the password and a second factor.</summary>
-/// <param name="Password">The account's password.</param>
-/// <param name="Code">Six digits from the authenticator app.</param>
-/// <param name="RecoveryCode">Or one of the recovery codes.</param>
-/// <param name="RefreshCookie">Browsers: the new refresh token in the HttpOnly cookie instead of the body.</param>
-public sealed record DisableMfaRequest(
-    [property: Required, MaxLength(1024), Display(Name = "password")] string Password,
-    [property: MaxLength(16), Display(Name = "code")] string? Code,
-    [property: MaxLength(64), Display(Name = "recovery_code")] string? RecoveryCode,
-    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);
-
-/// <summary>The second step of a login with two-factor sign-in on.</summary>
-/// <param name="MfaToken">The mfa_token of the 401 mfa_required answer of POST /login.</param>
-/// <param name="Code">Six digits from the authenticator app.</param>
-/// <param name="RecoveryCode">Or one of the recovery codes (used up).</param>
-/// <param name="RefreshCookie">Browsers: true puts the refresh token in an HttpOnly cookie, as at /login.</param>
-public sealed record LoginMfaRequest(
-    [property: Required, MaxLength(MfaTokens.MaxTokenLength), Display(Name = "mfa_token")] string MfaToken,
-    [property: MaxLength(16), Display(Name = "code")] string? Code,
-    [property: MaxLength(64), Display(Name = "recovery_code")] string? RecoveryCode,
-    [property: Display(Name = "refresh_cookie")] bool RefreshCookie = false);
 
 public static class MfaEndpoints
 {
@@ -193,24 +133,14 @@ public static class MfaEndpoints
         {
             return MfaProblems.NotPending();
         }
-        var (wrongPassword, passwordThrottled) = await CheckPasswordAsync(signIn, user, body.Password, response, ct);
-        if (passwordThrottled is not null)
+        var (wrong, throttled) = await ProveAsync(signIn, secondFactor, user, body.Password, body.Code, null, pending: true, response, ct);
+        if (throttled is not null)
         {
-            return passwordThrottled;
+            return throttled;
         }
-        if (wrongPassword is not null)
+        if (wrong is not null)
         {
-            return wrongPassword;
-        }
-        var check = await secondFactor.VerifyAsync(user, body.Code, null, null, null, pending: true, ct);
-        var (wrongCode, codeThrottled) = CodeRefusal(check, response);
-        if (codeThrottled is not null)
-        {
-            return codeThrottled;
-        }
-        if (wrongCode is not null)
-        {
-            return wrongCode;
+            return wrong;
         }
 
         await using var write = await currentUser.BeginWriteAsync(role: null, ct);
@@ -235,8 +165,8 @@ public static class MfaEndpoints
     }
 
     static async Task<Results<Ok<RecoveryCodesResponse>, ValidationProblem, ProblemHttpResult>> RegenerateRecoveryCodes(
-        SecondFactorRequest body, CurrentUser currentUser, AppDb db, SecondFactor secondFactor, RecoveryCodes recoveryCodes,
-        AuditLog audit, HttpResponse response, CancellationToken ct)
+        SecondFactorRequest body, CurrentUser currentUser, AppDb db, SignIn signIn, SecondFactor secondFactor,
+        RecoveryCodes recoveryCodes, AuditLog audit, HttpResponse response, CancellationToken ct)
     {
         TokenResponses.NoStore(response);
         if (FactorProblem(body.Code, body.RecoveryCode) is { } invalid)
@@ -252,15 +182,14 @@ public static class MfaEndpoints
         {
             return MfaProblems.NotOn();
         }
-        var check = await secondFactor.VerifyAsync(user, body.Code, body.RecoveryCode, null, null, pending: false, ct);
-        var (wrongCode, codeThrottled) = CodeRefusal(check, response);
-        if (codeThrottled is not null)
+        var (wrong, throttled) = await ProveAsync(signIn, secondFactor, user, null, body.Code, body.RecoveryCode, pending: false, response, ct);
+        if (throttled is not null)
         {
-            return codeThrottled;
+            return throttled;
         }
-        if (wrongCode is not null)
+        if (wrong is not null)
         {
-            return wrongCode;
+            return wrong;
         }
         await using var write = await currentUser.BeginWriteAsync(role: null, ct);
         if (write.Caller is not { } self)
@@ -295,24 +224,14 @@ public static class MfaEndpoints
         {
             return MfaProblems.NotOn();
         }
-        var (wrongPassword, passwordThrottled) = await CheckPasswordAsync(signIn, user, body.Password, response, ct);
-        if (passwordThrottled is not null)
+        var (wrong, throttled) = await ProveAsync(signIn, secondFactor, user, body.Password, body.Code, body.RecoveryCode, pending: false, response, ct);
+        if (throttled is not null)
         {
-            return passwordThrottled;
+            return throttled;
         }
-        if (wrongPassword is not null)
+        if (wrong is not null)
         {
-            return wrongPassword;
-        }
-        var check = await secondFactor.VerifyAsync(user, body.Code, body.RecoveryCode, null, null, pending: false, ct);
-        var (wrongCode, codeThrottled) = CodeRefusal(check, response);
-        if (codeThrottled is not null)
-        {
-            return codeThrottled;
-        }
-        if (wrongCode is not null)
-        {
-            return wrongCode;
+            return wrong;
         }
         await using var write = await currentUser.BeginWriteAsync(role: null, ct);
         if (write.Caller is not { } self)
@@ -369,28 +288,34 @@ public static class MfaEndpoints
             : throw new InvalidOperationException("A completed sign-in answers tokens.");
 
     /// <summary>
-    /// The password, checked as a login checks it (throttled, counted, audited): a 400 naming the field when wrong
-    /// (a 401 would read as "your token is bad"), a 429 when throttled, both null when right.
+    /// What a change of the second factor asks for: the password (when <paramref name="password"/> is given), then a
+    /// code or a recovery code, each checked as a login checks it (throttled, counted, audited). Both null when
+    /// proven; else a 400 naming the wrong field (a 401 would read as "your token is bad") or a 429.
     /// </summary>
-    private static async Task<(ValidationProblem? Wrong, ProblemHttpResult? Throttled)> CheckPasswordAsync(
-        SignIn signIn, User user, string password, HttpResponse response, CancellationToken ct)
+    private static async Task<(ValidationProblem? Wrong, ProblemHttpResult? Throttled)> ProveAsync(
+        SignIn signIn, SecondFactor secondFactor, User user, string? password, string? code, string? recoveryCode, bool pending,
+        HttpResponse response, CancellationToken ct)
     {
-        var check = await signIn.VerifyPasswordAsync(user, password, ct);
-        return check.Verdict switch
+        if (password is not null)
         {
-            PasswordVerdict.Verified => (null, null),
-            PasswordVerdict.Throttled => (null, RateLimits.TooManyRequests(response, check.RetryAfter!.Value)),
-            _ => (Invalid("password", "The password is incorrect."), null),
+            var check = await signIn.VerifyPasswordAsync(user, password, ct);
+            if (check.Verdict == PasswordVerdict.Throttled)
+            {
+                return (null, RateLimits.TooManyRequests(response, check.RetryAfter!.Value));
+            }
+            if (check.Verdict != PasswordVerdict.Verified)
+            {
+                return (Invalid("password", "The password is incorrect."), null);
+            }
+        }
+        var factor = await secondFactor.VerifyAsync(user, code, recoveryCode, null, null, pending, ct);
+        return factor.Verdict switch
+        {
+            FactorVerdict.Verified => (null, null),
+            FactorVerdict.Throttled => (null, RateLimits.TooManyRequests(response, factor.RetryAfter!.Value)),
+            _ => (Invalid("code", "The code is incorrect, expired or already used."), null),
         };
     }
-
-    /// <summary>A second factor refused at a /me/mfa endpoint: 400 naming the field, or 429.</summary>
-    private static (ValidationProblem? Wrong, ProblemHttpResult? Throttled) CodeRefusal(FactorCheck check, HttpResponse response) => check.Verdict switch
-    {
-        FactorVerdict.Verified => (null, null),
-        FactorVerdict.Throttled => (null, RateLimits.TooManyRequests(response, check.RetryAfter!.Value)),
-        _ => (Invalid("code", "The code is incorrect, expired or already used."), null),
-    };
 
     private static ValidationProblem Invalid(string field, string message) =>
         TypedResults.ValidationProblem(new Dictionary<string, string[]> { [field] = [message] });

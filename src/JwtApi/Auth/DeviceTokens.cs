@@ -3,7 +3,6 @@ using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Auth;
 
@@ -32,8 +31,6 @@ public sealed class DeviceTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOpti
     /// <summary>Device tokens are a few hundred bytes; anything much longer is refused unread.</summary>
     public const int MaxTokenLength = 4096;
 
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false, MapInboundClaims = false };
-
     public string Audience => jwt.Value.Issuer + "/device";
 
     /// <summary>A token for <paramref name="user"/> on a device: the one named by <paramref name="deviceId"/>, or a new one.</summary>
@@ -42,21 +39,12 @@ public sealed class DeviceTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOpti
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var lifetime = limits.Value.DeviceTokenLifetime;
         var jti = TokenIssuer.NewTokenId();
-        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        var token = key.Sign(jwt.Value.Issuer, Audience, TokenType, now, now + lifetime, new Dictionary<string, object>
         {
-            Issuer = jwt.Value.Issuer,
-            Audience = Audience,
-            IssuedAt = now.UtcDateTime,
-            Expires = (now + lifetime).UtcDateTime,
-            TokenType = TokenType,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
-                [JwtRegisteredClaimNames.Jti] = jti,
-                [DeviceIdClaim] = deviceId ?? TokenIssuer.NewTokenId(),
-                [JwtClaimTypes.TokenVersion] = user.TokenVersion,
-            },
-            SigningCredentials = key.Key.Credentials,
+            [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+            [JwtRegisteredClaimNames.Jti] = jti,
+            [DeviceIdClaim] = deviceId ?? TokenIssuer.NewTokenId(),
+            [JwtClaimTypes.TokenVersion] = user.TokenVersion,
         });
         return new IssuedToken(token, jti, now + lifetime, lifetime);
     }

@@ -196,10 +196,7 @@ public static class MfaEndpoints
         {
             return write.Refusal!;
         }
-        if (!await secondFactor.IsOnAsync(self.Id, ct))
-        {
-            return MfaProblems.NotOn();
-        }
+        // Still on: whatever turns it off (disable, an admin's reset) moves the token version, so the caller check above refuses.
         var codes = recoveryCodes.Replace(self.Id, await db.RecoveryCodes.Where(r => r.UserId == self.Id).ToListAsync(ct));
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);

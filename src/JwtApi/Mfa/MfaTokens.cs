@@ -4,7 +4,6 @@ using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace JwtApi.Mfa;
 
@@ -30,8 +29,6 @@ public sealed class MfaTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOptions
     /// <summary>A few hundred bytes; anything much longer is refused unread.</summary>
     public const int MaxTokenLength = 4096;
 
-    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false, MapInboundClaims = false };
-
     public string Audience => jwt.Value.Issuer + "/mfa";
 
     public IssuedToken Issue(User user, string? deviceId)
@@ -49,16 +46,7 @@ public sealed class MfaTokens(RefreshKey key, IOptions<JwtOptions> jwt, IOptions
         {
             claims[DeviceTokens.DeviceIdClaim] = deviceId;
         }
-        var token = Handler.CreateToken(new SecurityTokenDescriptor
-        {
-            Issuer = jwt.Value.Issuer,
-            Audience = Audience,
-            IssuedAt = now.UtcDateTime,
-            Expires = (now + lifetime).UtcDateTime,
-            TokenType = TokenType,
-            Claims = claims,
-            SigningCredentials = key.Key.Credentials,
-        });
+        var token = key.Sign(jwt.Value.Issuer, Audience, TokenType, now, now + lifetime, claims);
         return new IssuedToken(token, jti, now + lifetime, lifetime);
     }
 

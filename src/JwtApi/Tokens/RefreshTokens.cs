@@ -59,7 +59,23 @@ public sealed record RefreshKey(SigningKey Key)
             : null;
     }
 
-    private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false };
+    /// <summary>
+    /// Signs a one-purpose token (refresh, device, mfa) with this key and its one algorithm: its own type and
+    /// audience, the times given (whole seconds), the claims given.
+    /// </summary>
+    public string Sign(string issuer, string audience, string tokenType, DateTimeOffset issuedAt, DateTimeOffset expires, Dictionary<string, object> claims) =>
+        Handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = issuedAt.UtcDateTime,
+            Expires = expires.UtcDateTime,
+            TokenType = tokenType,
+            Claims = claims,
+            SigningCredentials = Key.Credentials,
+        });
+
+    private static readonly JsonWebTokenHandler Handler = new() { SetDefaultTimesOnTokenCreation = false, MapInboundClaims = false };
 
     /// <summary><paramref name="key"/> is null (and the result true) when none is configured in Development.</summary>
     internal static bool TryLoad(JwtOptions options, IHostEnvironment env, out SigningKey? key, out string? error)
@@ -151,24 +167,15 @@ public sealed class RefreshTokens(RefreshKey key, IOptions<JwtOptions> options, 
         var absolute = authTime + _options.RefreshTokenAbsoluteLifetime;
         var expires = idle < absolute ? idle : absolute;
         var jti = TokenIssuer.NewTokenId();
-        var token = Handler.CreateToken(new SecurityTokenDescriptor
+        var token = key.Sign(_options.Issuer, Audience, TokenType, now, expires, new Dictionary<string, object>
         {
-            Issuer = _options.Issuer,
-            Audience = Audience,
-            IssuedAt = now.UtcDateTime,
-            Expires = expires.UtcDateTime,
-            TokenType = TokenType,
-            Claims = new Dictionary<string, object>
-            {
-                [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
-                [JwtRegisteredClaimNames.Jti] = jti,
-                [JwtClaimTypes.FamilyId] = familyId,
-                [JwtClaimTypes.TokenVersion] = user.TokenVersion,
-                [JwtClaimTypes.AuthTime] = authTime.ToUnixTimeSeconds(),
-                // the next access tokens of this login say how it was signed in, as the first one did
-                [JwtClaimTypes.AuthenticationMethods] = amr.ToArray(),
-            },
-            SigningCredentials = key.Key.Credentials,
+            [JwtRegisteredClaimNames.Sub] = user.Id.ToString(),
+            [JwtRegisteredClaimNames.Jti] = jti,
+            [JwtClaimTypes.FamilyId] = familyId,
+            [JwtClaimTypes.TokenVersion] = user.TokenVersion,
+            [JwtClaimTypes.AuthTime] = authTime.ToUnixTimeSeconds(),
+            // the next access tokens of this login say how it was signed in, as the first one did
+            [JwtClaimTypes.AuthenticationMethods] = amr.ToArray(),
         });
         return new IssuedToken(token, jti, expires, expires - now);
     }

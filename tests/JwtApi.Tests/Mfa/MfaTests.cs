@@ -264,6 +264,24 @@ public sealed class MfaTests(JwtApiFactory app) : IClassFixture<JwtApiFactory>
     }
 
     [Fact]
+    public async Task OfTwoDisablesAtOnceOneTurnsItOffAndItsNewLoginSurvives()
+    {
+        var pat = await app.EnrolledAsync();
+        using var client = app.ClientWithToken(pat.Tokens.GetProperty("access_token").GetString()!);
+
+        var answers = await Task.WhenAll(pat.RecoveryCodes.Take(2).Select(code =>
+            client.PostAsJsonAsync("/me/mfa/disable", new { password = pat.User.Password, recovery_code = code })));
+
+        // the second is refused, wherever it is when the first commits: 409 (off), 400 (its recovery code went with
+        // the rest) or 401 at its write (the first ended this token)
+        answers.Count(a => a.StatusCode == HttpStatusCode.OK).Should().Be(1);
+        answers.Where(a => a.StatusCode != HttpStatusCode.OK).Should().AllSatisfy(a =>
+            a.StatusCode.Should().BeOneOf(HttpStatusCode.Conflict, HttpStatusCode.BadRequest, HttpStatusCode.Unauthorized));
+        var survivor = TokenSet.From(await answers.Single(a => a.StatusCode == HttpStatusCode.OK).JsonAsync());
+        (await app.RefreshAsync(survivor.Refresh)).Should().HaveStatusCode(HttpStatusCode.OK, "the other disable ended nothing");
+    }
+
+    [Fact]
     public async Task AnAdminResetsALostSecondFactorAndEndsTheUsersLogins()
     {
         var kim = await app.EnrolledAsync();

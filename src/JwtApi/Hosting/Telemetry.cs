@@ -29,6 +29,7 @@ public sealed class Telemetry : IDisposable
     private readonly Counter<long> _clientTokens;
     private readonly Counter<long> _revocations;
     private readonly Histogram<double> _hashingDuration;
+    private readonly Counter<long> _mail;
     private readonly Meter _meter;
 
     /// <param name="meters">
@@ -56,6 +57,8 @@ public sealed class Telemetry : IDisposable
             // around BCrypt's range (work factor 10 is about 50 ms, each step doubles it); the default buckets are
             // made for milliseconds
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        _mail = _meter.CreateCounter<long>(Instruments.MailMessages, "{message}",
+            "Mails by kind and outcome: sent, failed (after its last attempt, or its composing threw), skipped (nothing to send, or Mail:Enabled is false) or dropped (the queue was full).");
         Source = new ActivitySource(Name, Version);
     }
 
@@ -73,6 +76,8 @@ public sealed class Telemetry : IDisposable
         public const string Revocations = "jwtapi.revocations";
         public const string PasswordHashingDuration = "jwtapi.password_hashing.duration";
         public const string PasswordHashingQueueLength = "jwtapi.password_hashing.queue.length";
+        public const string MailMessages = "jwtapi.mail.messages";
+        public const string MailQueueLength = "jwtapi.mail.queue.length";
     }
 
     /// <summary>Tag (attribute) names, shared by the instruments and the activities.</summary>
@@ -86,6 +91,10 @@ public sealed class Telemetry : IDisposable
         public const string RejectionReason = "jwtapi.token.rejection_reason";
         public const string RevocationKind = "jwtapi.revocation.kind";
         public const string HashingOperation = "jwtapi.password_hashing.operation";
+
+        /// <summary>The mail's <c>Kind</c> (password_reset, email_verification, ...): never an address.</summary>
+        public const string MailKind = "jwtapi.mail.kind";
+        public const string MailOutcome = "jwtapi.mail.outcome";
     }
 
     /// <summary>Names of the activities (spans) JwtApi starts under the request's.</summary>
@@ -148,6 +157,22 @@ public sealed class Telemetry : IDisposable
         public const string Verify = "verify";
     }
 
+    /// <summary>Values of <see cref="Tags.MailOutcome"/>: one per mail queued (or refused).</summary>
+    public static class MailOutcome
+    {
+        /// <summary>Handed to the SMTP server (or written to the pickup folder).</summary>
+        public const string Sent = "sent";
+
+        /// <summary>Refused for good (an SMTP 5xx), still failing at the last attempt, or its composing threw.</summary>
+        public const string Failed = "failed";
+
+        /// <summary>Nothing to send (no such account, no address), or Mail:Enabled is false.</summary>
+        public const string Skipped = "skipped";
+
+        /// <summary>Refused at the door: the queue was full.</summary>
+        public const string Dropped = "dropped";
+    }
+
     /// <summary>An internal activity, or null (no cost) when nothing listens.</summary>
     public Activity? StartActivity(string name) => Source.StartActivity(name);
 
@@ -193,6 +218,19 @@ public sealed class Telemetry : IDisposable
     public void ObservePasswordHashingQueue(Func<long> queueLength) =>
         _meter.CreateObservableUpDownCounter(Instruments.PasswordHashingQueueLength, queueLength, "{hash}",
             "Password hashes and checks waiting for a BCrypt turn (beyond Passwords:MaxQueuedHashes they are refused with 503).");
+
+    /// <param name="kind">The job's <c>Kind</c>, a code from a short fixed list.</param>
+    /// <param name="outcome">A <see cref="MailOutcome"/>.</param>
+    public void MailHandled(string kind, string outcome) =>
+        _mail.Add(1, new KeyValuePair<string, object?>(Tags.MailKind, kind), new KeyValuePair<string, object?>(Tags.MailOutcome, outcome));
+
+    /// <summary>
+    /// Reports <paramref name="queueLength"/> as <see cref="Instruments.MailQueueLength"/>; called once by the mail
+    /// queue. An up-down counter, as <see cref="Instruments.PasswordHashingQueueLength"/>: the sum over instances is meaningful.
+    /// </summary>
+    public void ObserveMailQueue(Func<long> queueLength) =>
+        _meter.CreateObservableUpDownCounter(Instruments.MailQueueLength, queueLength, "{message}",
+            "Mails queued and not yet taken by the sender (beyond Mail:QueueCapacity they are dropped).");
 
     public void Dispose() => Source.Dispose();
 }

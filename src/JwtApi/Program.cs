@@ -1,6 +1,7 @@
 using JwtApi.Auth;
 using JwtApi.Clients;
 using JwtApi.Hosting;
+using JwtApi.Mail;
 using JwtApi.Mfa;
 using JwtApi.Storage;
 using JwtApi.Tokens;
@@ -25,6 +26,7 @@ builder.AddApiErrors(); // Hosting/ApiErrors.cs
 builder.AddPublicOrigin(); // Hosting/PublicOrigin.cs: Hosting:PublicOrigin for discovery, and AllowedHosts from it
 builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT misconfigurations
 builder.AddStorage();   // Storage/StorageSetup.cs
+builder.AddMail();      // Mail/MailSetup.cs: the mail queue and sender (SMTP, or .eml files in Development), link templates
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
 builder.AddMfa();      // Mfa/MfaSetup.cs: TOTP second factor, recovery codes, the second-factor policy

@@ -6,6 +6,7 @@ using System.Text;
 using System.Xml.Linq;
 using JwtApi.Auth;
 using JwtApi.Hosting;
+using JwtApi.Mail;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -42,6 +43,7 @@ public static class SettingsTable
         (ProxyOptions.Section, typeof(ProxyOptions)),
         (PublicOriginOptions.Section, typeof(PublicOriginOptions)),
         (JwtOptions.Section, typeof(JwtOptions)),
+        (MailOptions.Section, typeof(MailOptions)),
         (JwtApi.Mfa.MfaOptions.Section, typeof(JwtApi.Mfa.MfaOptions)),
         (PasswordOptions.Section, typeof(PasswordOptions)),
         (RateLimitOptions.Section, typeof(RateLimitOptions)),
@@ -115,6 +117,13 @@ public static class SettingsTable
         ["Cors:AllowedOrigins:N"] = "an `http` or `https` origin: scheme, host, port",
         ["ForwardedHeaders:KnownProxies:N"] = "an IP address",
         ["ForwardedHeaders:KnownNetworks:N"] = "a network in CIDR form",
+        ["Mail:From"] = "one mail address, with an optional display name; outside Development, not `@localhost`",
+        ["Mail:Smtp:Host"] = "this or `Mail:PickupDirectory` when `Mail:Enabled` outside Development",
+        ["Mail:PickupDirectory"] = "not with `Mail:Smtp:Host`",
+        ["Mail:Smtp:Username"] = "set both or neither",
+        ["Mail:Smtp:Password"] = "set both or neither",
+        ["Mail:Links:ResetUrl"] = "contains `{token}`; an `http` or `https` URL, or a path starting with one `/`",
+        ["Mail:Links:VerifyUrl"] = "contains `{token}`; an `http` or `https` URL, or a path starting with one `/`",
         ["Seed:AdminUsername"] = "set both or neither",
         ["Seed:AdminPassword"] = "set both or neither; the password policy",
     };

@@ -114,6 +114,30 @@ public class JwtApiFactory : WebApplicationFactory<Program>
         builder.ConfigureServices(services => services.Replace(ServiceDescriptor.Singleton<TimeProvider>(Time)));
     }
 
+    /// <summary>The origin of the mail links <see cref="UseMail"/> configures: the test client's own, which AllowedHosts lets in.</summary>
+    public const string MailLinkOrigin = "http://localhost";
+
+    /// <summary>The sender <see cref="UseMail"/> configures.</summary>
+    public const string MailFrom = "JwtApi Tests <no-reply@jwtapi.test>";
+
+    /// <summary>
+    /// Mail on, sent to <paramref name="smtp"/> (plain text; logging in when it has a username), from
+    /// <see cref="MailFrom"/>, with absolute links on <see cref="MailLinkOrigin"/>
+    /// (<c>http://localhost/demo/#reset-password?token=...</c>). Call before the service starts.
+    /// </summary>
+    public void UseMail(SmtpTestServer smtp)
+    {
+        Settings["Mail:Enabled"] = "true";
+        Settings["Mail:From"] = MailFrom;
+        Settings["Mail:Smtp:Host"] = SmtpTestServer.Host;
+        Settings["Mail:Smtp:Port"] = smtp.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Settings["Mail:Smtp:Security"] = "None";
+        Settings["Mail:Smtp:Username"] = smtp.Username;
+        Settings["Mail:Smtp:Password"] = smtp.Password;
+        Settings["Mail:Links:ResetUrl"] = MailLinkOrigin + "/demo/#reset-password?token={token}";
+        Settings["Mail:Links:VerifyUrl"] = MailLinkOrigin + "/demo/#verify-email?token={token}";
+    }
+
     public JwtOptions JwtOptions => Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JwtOptions>>().Value;
 
     public async Task<TestUser> AdminAsync()

@@ -36,6 +36,21 @@ public sealed class MailSenderTests(MailTestService app) : IClassFixture<MailTes
         }
     }
 
+    /// <summary>A mail queued after the server was told to refuse the next <paramref name="refusals"/> mails with <paramref name="code"/>.</summary>
+    private Refused QueueRefused(int refusals, int code, string to, string body = "Hello.")
+    {
+        var (kind, subject, counts, before) = (MailTestService.NewKind(), NewSubject(), app.CollectMessages(), app.Smtp.Refused);
+        app.Smtp.FailNext(refusals, code);
+        app.Queue.Enqueue(MailTestService.Job(kind, to, subject, body));
+        return new Refused(kind, subject, counts, before);
+    }
+
+    /// <summary>The queued mail's kind and subject, the counts since just before, and how many the server had refused then.</summary>
+    private sealed record Refused(string Kind, string Subject, MetricCollector<long> Counts, int Before) : IDisposable
+    {
+        public void Dispose() => Counts.Dispose();
+    }
+
     [Fact]
     public async Task DeliversTheComposedMailFromMailFrom()
     {
@@ -76,71 +91,54 @@ public sealed class MailSenderTests(MailTestService app) : IClassFixture<MailTes
     [Fact]
     public async Task TriesATemporaryRefusalAgainAfterTheBackOff()
     {
-        var kind = MailTestService.NewKind();
-        var subject = NewSubject();
-        using var counts = app.CollectMessages();
-        var refused = app.Smtp.Refused;
-        app.Smtp.FailNext(1, 451);
+        using var mail = QueueRefused(1, 451, "carol@example.com", "token-carol-451");
 
-        app.Queue.Enqueue(MailTestService.Job(kind, "carol@example.com", subject, "token-carol-451"));
-
-        var retrying = await app.WaitForLogAsync("MailRetrying", kind);
+        var retrying = await app.WaitForLogAsync("MailRetrying", mail.Kind);
         retrying.GetStructuredStateValue("Failure").Should().Be("SMTP 451 (MessageNotAccepted)");
         retrying.GetStructuredStateValue("Delay").Should().Be(TimeSpan.FromSeconds(2).ToString());
         retrying.Level.Should().Be(LogLevel.Warning);
-        app.Smtp.Received.Should().NotContain(m => m.Message.Subject == subject, "the second attempt waits for the clock");
+        app.Smtp.Received.Should().NotContain(m => m.Message.Subject == mail.Subject, "the second attempt waits for the clock");
 
         app.Time.Advance(TimeSpan.FromSeconds(2));
 
-        (await app.Smtp.WaitForSubjectAsync(subject)).To.Should().Equal("carol@example.com");
-        app.Smtp.Refused.Should().Be(refused + 1);
-        await counts.WaitForMeasurementsAsync(1, Timeout);
-        Outcomes(counts, kind).Should().Equal((kind, MailOutcome.Sent));
-        NothingLoggedOf("carol@example.com", subject, "token-carol-451");
+        (await app.Smtp.WaitForSubjectAsync(mail.Subject)).To.Should().Equal("carol@example.com");
+        app.Smtp.Refused.Should().Be(mail.Before + 1);
+        await mail.Counts.WaitForMeasurementsAsync(1, Timeout);
+        Outcomes(mail.Counts, mail.Kind).Should().Equal((mail.Kind, MailOutcome.Sent));
+        NothingLoggedOf("carol@example.com", mail.Subject, "token-carol-451");
     }
 
     [Fact]
     public async Task GivesUpAfterMaxAttemptsOfTemporaryRefusals()
     {
-        var kind = MailTestService.NewKind();
-        using var counts = app.CollectMessages();
-        var refused = app.Smtp.Refused;
-        app.Smtp.FailNext(5, 451);
-
-        app.Queue.Enqueue(MailTestService.Job(kind, "dave@example.com", NewSubject()));
+        using var mail = QueueRefused(5, 451, "dave@example.com");
 
         for (var attempt = 1; attempt < 5; attempt++)
         {
-            await app.WaitForLogAsync("MailRetrying", kind, count: attempt);
+            await app.WaitForLogAsync("MailRetrying", mail.Kind, count: attempt);
             app.Time.Advance(MailSender.Backoff(TimeSpan.FromSeconds(2), attempt));   // 2, 4, 8, 16 s
         }
-        var failed = await app.WaitForLogAsync("MailFailed", kind);
+        var failed = await app.WaitForLogAsync("MailFailed", mail.Kind);
         failed.GetStructuredStateValue("Attempt").Should().Be("5");
         failed.Level.Should().Be(LogLevel.Error);
-        app.Smtp.Refused.Should().Be(refused + 5);
-        await counts.WaitForMeasurementsAsync(1, Timeout);
-        Outcomes(counts, kind).Should().Equal((kind, MailOutcome.Failed));
+        app.Smtp.Refused.Should().Be(mail.Before + 5);
+        await mail.Counts.WaitForMeasurementsAsync(1, Timeout);
+        Outcomes(mail.Counts, mail.Kind).Should().Equal((mail.Kind, MailOutcome.Failed));
     }
 
     [Fact]
     public async Task DoesNotRetryAPermanentRefusalAndCountsItFailed()
     {
-        var kind = MailTestService.NewKind();
-        var subject = NewSubject();
-        using var counts = app.CollectMessages();
-        var refused = app.Smtp.Refused;
-        app.Smtp.FailNext(1, 550);
+        using var mail = QueueRefused(1, 550, "erin@example.com", "token-erin-550");
 
-        app.Queue.Enqueue(MailTestService.Job(kind, "erin@example.com", subject, "token-erin-550"));
-
-        await counts.WaitForMeasurementsAsync(1, Timeout);
-        Outcomes(counts, kind).Should().Equal((kind, MailOutcome.Failed));
-        app.Smtp.Refused.Should().Be(refused + 1, "one attempt, no retry");
-        var failed = await app.WaitForLogAsync("MailFailed", kind);
+        await mail.Counts.WaitForMeasurementsAsync(1, Timeout);
+        Outcomes(mail.Counts, mail.Kind).Should().Equal((mail.Kind, MailOutcome.Failed));
+        app.Smtp.Refused.Should().Be(mail.Before + 1, "one attempt, no retry");
+        var failed = await app.WaitForLogAsync("MailFailed", mail.Kind);
         failed.GetStructuredStateValue("Failure").Should().Be("SMTP 550 (MessageNotAccepted)");
         failed.GetStructuredStateValue("Reason").Should().Be("permanent");
-        app.Logs.GetSnapshot().Should().NotContain(r => r.Id.Name == "MailRetrying" && r.GetStructuredStateValue("Kind") == kind);
-        NothingLoggedOf("erin@example.com", subject, "token-erin-550");
+        app.Logs.GetSnapshot().Should().NotContain(r => r.Id.Name == "MailRetrying" && r.GetStructuredStateValue("Kind") == mail.Kind);
+        NothingLoggedOf("erin@example.com", mail.Subject, "token-erin-550");
     }
 
     [Fact]

@@ -55,6 +55,11 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     /// or for a refresh by cookie csrf_header_missing or origin_not_allowed.</param>
     public void RefreshRefused(Guid? userId, string reason) => LogRefreshRefused(userId?.ToString() ?? "unknown", reason, ClientAddress, Endpoint);
 
+    /// <summary>An account changed by an admin, the operator, or (a password) its user.</summary>
+    /// <param name="userId">The account.</param>
+    /// <param name="change">created, disabled, enabled, roles_changed, deleted, password_changed (by the user) or password_reset.</param>
+    public void AccountChanged(Guid userId, string change) => LogAccountChanged(userId, change, Actor, ClientAddress, Endpoint);
+
     public void Revoked(Revocation revocation) => LogRevoked(revocation.Kind.Code(), revocation.Key, Actor, ClientAddress, Endpoint);
 
     /// <summary>A registered client asked whether a token is active (RFC 7662): the client and the answer, never the token.</summary>
@@ -88,6 +93,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2011, EventName = "SecondFactorChanged", Level = LogLevel.Information,
         Message = "Second factor of user {UserId}: {Change}, by {Actor} from {ClientAddress} at {Endpoint}")]
     private partial void LogSecondFactorChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2012, EventName = "AccountChanged", Level = LogLevel.Information,
+        Message = "Account {UserId} {Change} by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogAccountChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2002, EventName = "LoginFailed", Level = LogLevel.Warning,
         Message = "Login failed for {Username} from {ClientAddress} at {Endpoint}: {Reason}")]

@@ -39,6 +39,13 @@ public sealed class SecondFactor(
     public Task<bool> IsOnAsync(Guid userId, CancellationToken ct) =>
         db.TotpAuthenticators.AnyAsync(a => a.UserId == userId && a.ConfirmedAt != null, ct);
 
+    /// <summary>Turns it off (the user, or an admin's reset): the authenticator and the recovery codes deleted, in the caller's unit of work.</summary>
+    public static async Task RemoveAsync(AppDb db, Guid userId, CancellationToken ct)
+    {
+        db.TotpAuthenticators.RemoveRange(await db.TotpAuthenticators.Where(a => a.UserId == userId).ToListAsync(ct));
+        db.RecoveryCodes.RemoveRange(await db.RecoveryCodes.Where(r => r.UserId == userId).ToListAsync(ct));
+    }
+
     /// <summary>
     /// Checks <paramref name="code"/> (six digits) or else <paramref name="recoveryCode"/> for <paramref name="user"/>.
     /// </summary>

@@ -9,17 +9,20 @@ namespace JwtApi.Hosting;
 /// routed and kept apart from the rest: who, from which client address, what, and why. Never a password,
 /// never a token: only names, ids, addresses and reason codes.
 /// </summary>
-public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccessor http)
+/// <param name="loggers">Where the records go.</param>
+/// <param name="http">The request an event happens in: its caller, address and path.</param>
+/// <param name="origin">Who acts where no request does: registered by the operator CLI alone (Users/UsersCommand.cs).</param>
+public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccessor http, AuditOrigin? origin = null)
 {
     public const string Category = "JwtApi.Audit";
 
     private readonly ILogger _logger = loggers.CreateLogger(Category);
 
-    private string ClientAddress => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private string ClientAddress => origin?.ClientAddress ?? http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    private string Endpoint => http.HttpContext?.Request.Path.Value ?? "";
+    private string Endpoint => origin?.Endpoint ?? http.HttpContext?.Request.Path.Value ?? "";
 
-    private string Actor => http.HttpContext?.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value ?? "anonymous";
+    private string Actor => origin?.Actor ?? http.HttpContext?.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value ?? "anonymous";
 
     public void LoginSucceeded(string username, Guid userId, string familyId) =>
         LogLoginSucceeded(Printable(username), userId, familyId, ClientAddress, Endpoint);
@@ -135,3 +138,9 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
         Message = "Bearer token rejected from {ClientAddress} at {Endpoint}: {Reason}")]
     private partial void LogTokenRejected(string reason, string clientAddress, string endpoint);
 }
+
+/// <summary>
+/// The actor, address and endpoint of audit events where no HTTP request happens: the operator CLI's
+/// (<c>cli</c>, <c>local</c>, the command such as <c>users disable</c>).
+/// </summary>
+public sealed record AuditOrigin(string Actor, string ClientAddress, string Endpoint);

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using JwtApi.Tests.Support;
 
@@ -31,8 +30,8 @@ public sealed partial record CliRun(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>
-/// <c>dotnet JwtApi.dll users …</c> as a real process (the service's build in the test output folder) on the database
-/// of a <see cref="TestStorage"/>, configured as an operator configures it: environment variables (<c>Section__Key</c>).
+/// <c>dotnet JwtApi.dll users …</c> as a real process (<see cref="ServiceProcess"/>) on the database of a
+/// <see cref="TestStorage"/>, its settings passed as environment variables (<c>Section__Key</c>).
 /// </summary>
 public static class UsersCli
 {
@@ -48,19 +47,6 @@ public static class UsersCli
     /// <param name="args">After <c>users</c>.</param>
     public static async Task<CliRun> RunAsync(TestStorage storage, string? stdin, Dictionary<string, string?> settings, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            WorkingDirectory = AppContext.BaseDirectory,   // the content root: the service's appsettings.json
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "JwtApi.dll"));
-        start.ArgumentList.Add("users");
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
         var environment = new Dictionary<string, string?>(storage.Settings())
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Testing",
@@ -70,31 +56,10 @@ public static class UsersCli
         {
             environment[key] = value;
         }
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null)
-        {
-            await process.StandardInput.WriteLineAsync(stdin);
-        }
-        process.StandardInput.Close();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-        }
-        return new CliRun(process.ExitCode, await stdout, await stderr);
+        // the working folder is the content root: the service's appsettings.json is in the test output folder
+        var run = await ServiceProcess.RunAsync(["users", .. args],
+            environment.ToDictionary(e => e.Key.Replace(":", "__", StringComparison.Ordinal), e => e.Value),
+            AppContext.BaseDirectory, stdin);
+        return new CliRun(run.ExitCode, run.Stdout, run.Stderr);
     }
 }

@@ -11,6 +11,10 @@ if (KeyCommand.Matches(args))
 {
     return KeyCommand.Run(args, Console.Out, Console.Error);   // Tokens/KeyCommand.cs: keys generate --alg ...
 }
+if (UsersCommand.Matches(args))
+{
+    return await UsersCommand.RunAsync(args, Console.In, Console.IsInputRedirected, Console.Out, Console.Error); // Users/UsersCommand.cs: users list|create|...
+}
 if (HealthProbe.Matches(args))
 {
     return await HealthProbe.RunAsync(args, Console.Out, Console.Error); // Hosting/HealthProbe.cs: the container's HEALTHCHECK

@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Security.Cryptography;
 using Microsoft.Extensions.Options;
 
 namespace JwtApi.Auth;
@@ -31,6 +32,14 @@ public sealed class PasswordPolicy(IOptions<PasswordOptions> options)
         }
         return passwords.ToFrozenSet(StringComparer.Ordinal);
     }
+
+    /// <summary>
+    /// A strong password for an account the operator creates or resets without giving one (Users/UsersCommand.cs):
+    /// random base64url characters, 24 (144 bits) or the minimum length if longer, within BCrypt's 72 bytes.
+    /// </summary>
+    public string Generate() => RandomNumberGenerator.GetString(
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_",
+        Math.Clamp(options.Value.MinimumLength, 24, PasswordHasher.MaxPasswordBytes));
 
     /// <summary>The problems with <paramref name="password"/> for the account <paramref name="username"/>, empty when it is acceptable.</summary>
     public IReadOnlyList<string> Check(string? password, string? username)

@@ -9,17 +9,20 @@ namespace JwtApi.Hosting;
 /// routed and kept apart from the rest: who, from which client address, what, and why. Never a password,
 /// never a token: only names, ids, addresses and reason codes.
 /// </summary>
-public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccessor http)
+/// <param name="loggers">Where the records go.</param>
+/// <param name="http">The request an event happens in: its caller, address and path.</param>
+/// <param name="origin">Who acts where no request does: registered by the operator CLI alone (Users/UsersCommand.cs).</param>
+public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccessor http, AuditOrigin? origin = null)
 {
     public const string Category = "JwtApi.Audit";
 
     private readonly ILogger _logger = loggers.CreateLogger(Category);
 
-    private string ClientAddress => http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+    private string ClientAddress => origin?.ClientAddress ?? http.HttpContext?.Connection.RemoteIpAddress?.ToString() ?? "unknown";
 
-    private string Endpoint => http.HttpContext?.Request.Path.Value ?? "";
+    private string Endpoint => origin?.Endpoint ?? http.HttpContext?.Request.Path.Value ?? "";
 
-    private string Actor => http.HttpContext?.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value ?? "anonymous";
+    private string Actor => origin?.Actor ?? http.HttpContext?.User.FindFirst(JwtRegisteredClaimNames.Sub)?.Value ?? "anonymous";
 
     public void LoginSucceeded(string username, Guid userId, string familyId) =>
         LogLoginSucceeded(Printable(username), userId, familyId, ClientAddress, Endpoint);
@@ -55,6 +58,11 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     /// or for a refresh by cookie csrf_header_missing or origin_not_allowed.</param>
     public void RefreshRefused(Guid? userId, string reason) => LogRefreshRefused(userId?.ToString() ?? "unknown", reason, ClientAddress, Endpoint);
 
+    /// <summary>An account changed by an admin, the operator, or (a password) its user.</summary>
+    /// <param name="userId">The account.</param>
+    /// <param name="change">created, disabled, enabled, roles_changed, deleted, password_changed (by the user) or password_reset.</param>
+    public void AccountChanged(Guid userId, string change) => LogAccountChanged(userId, change, Actor, ClientAddress, Endpoint);
+
     public void Revoked(Revocation revocation) => LogRevoked(revocation.Kind.Code(), revocation.Key, Actor, ClientAddress, Endpoint);
 
     /// <summary>A registered client asked whether a token is active (RFC 7662): the client and the answer, never the token.</summary>
@@ -88,6 +96,10 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2011, EventName = "SecondFactorChanged", Level = LogLevel.Information,
         Message = "Second factor of user {UserId}: {Change}, by {Actor} from {ClientAddress} at {Endpoint}")]
     private partial void LogSecondFactorChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2012, EventName = "AccountChanged", Level = LogLevel.Information,
+        Message = "Account {UserId} {Change} by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogAccountChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2002, EventName = "LoginFailed", Level = LogLevel.Warning,
         Message = "Login failed for {Username} from {ClientAddress} at {Endpoint}: {Reason}")]
@@ -126,3 +138,9 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
         Message = "Bearer token rejected from {ClientAddress} at {Endpoint}: {Reason}")]
     private partial void LogTokenRejected(string reason, string clientAddress, string endpoint);
 }
+
+/// <summary>
+/// The actor, address and endpoint of audit events where no HTTP request happens: the operator CLI's
+/// (<c>cli</c>, <c>local</c>, the command such as <c>users disable</c>).
+/// </summary>
+public sealed record AuditOrigin(string Actor, string ClientAddress, string Endpoint);

@@ -235,7 +235,7 @@ public static class MfaEndpoints
         {
             return write.Refusal!;
         }
-        await RemoveAsync(db, self.Id, ct);
+        await SecondFactor.RemoveAsync(db, self.Id, ct);
         EndLogins(self, caller, revoker);
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);
@@ -244,31 +244,15 @@ public static class MfaEndpoints
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> ResetMfa(
-        Guid id, CurrentUser currentUser, AppDb db, TokenRevoker revoker, AuditLog audit, CancellationToken ct)
+        Guid id, CurrentUser currentUser, AccountChanges changes, CancellationToken ct)
     {
         await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
         if (write.Refusal is { } refusal)
         {
             return refusal;
         }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
-        if (user is null)
-        {
-            return Problems.UserNotFound();
-        }
-        await RemoveAsync(db, user.Id, ct);
-        // whoever holds the lost phone and a session of the user is out as well
-        revoker.EndAllTokensOf(user);
-        await db.SaveChangesAsync(ct);
-        await write.CommitAsync(ct);
-        audit.SecondFactorChanged(user.Id, "reset");
-        return TypedResults.NoContent();
-    }
-
-    private static async Task RemoveAsync(AppDb db, Guid userId, CancellationToken ct)
-    {
-        db.TotpAuthenticators.RemoveRange(await db.TotpAuthenticators.Where(a => a.UserId == userId).ToListAsync(ct));
-        db.RecoveryCodes.RemoveRange(await db.RecoveryCodes.Where(r => r.UserId == userId).ToListAsync(ct));
+        var reset = await changes.ResetSecondFactorAsync(write, id, ct);
+        return reset.User is null ? reset.ToProblem() : TypedResults.NoContent();
     }
 
     /// <summary>As a password change: every other login of the user ends, and this access token with them.</summary>

@@ -12,11 +12,27 @@ public static class StorageSetup
     public const string ConnectionStringName = "Users";
 
     /// <summary>
-    /// The one place that picks the database provider (<c>Database:Provider</c>). The embedded default is a
-    /// SQLite file in the data folder, so the service runs with nothing else installed; PostgreSQL lets several
-    /// instances share one database.
+    /// The database (<see cref="AddDatabase"/>), migrated before the server starts, its health check, and the Data
+    /// Protection key ring kept in it.
     /// </summary>
     public static IHostApplicationBuilder AddStorage(this IHostApplicationBuilder builder)
+    {
+        builder.AddDatabase();
+        builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
+        // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
+        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
+        // after the initializer: Data Protection's own hosted service reads the key ring at start, from a migrated database
+        builder.AddKeyRing();
+        return builder;
+    }
+
+    /// <summary>
+    /// The one place that picks the database provider (<c>Database:Provider</c>). The embedded default is a
+    /// SQLite file in the data folder, so the service runs with nothing else installed; PostgreSQL lets several
+    /// instances share one database. With <see cref="StorageInitializer"/>, which the host runs (or, the operator
+    /// CLI, calls) before anything reads the database. No key ring: the CLI, which takes only this, makes no key.
+    /// </summary>
+    public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
     {
         var dataDirectory = DataDirectory.From(builder.Configuration, builder.Environment);
         builder.Services.AddSingleton(dataDirectory);
@@ -45,11 +61,6 @@ public static class StorageSetup
         }
 
         builder.Services.AddSingleton<StorageInitializer>();
-        builder.Services.AddHostedService(services => services.GetRequiredService<StorageInitializer>());
-        // /health/ready: an instance that cannot reach the database should get no traffic from a load balancer
-        builder.Services.AddHealthChecks().AddDbContextCheck<AppDb>("database", tags: [HostingSetup.ReadyTag]);
-        // after the initializer: Data Protection's own hosted service reads the key ring at start, from a migrated database
-        builder.AddKeyRing();
         return builder;
     }
 
@@ -180,7 +191,13 @@ public sealed class StorageInitializer(IServiceProvider services) : IHostedServi
             await using var turn = await DatabaseLocks.MigrationsAsync(db, ct);
             await db.Database.MigrateAsync(ct);
             await scope.ServiceProvider.GetRequiredService<AdminSeeder>().SeedAsync(db, ct);
-            KeyRingSetup.EnsureFirstKey(scope.ServiceProvider);
+            // Only where the key ring is registered (AddStorage). Not in the operator CLI (AddDatabase alone): it reads no
+            // secret, and with another DataProtection:KeyRingKey in its environment it would make a first key the
+            // service could not open.
+            if (scope.ServiceProvider.GetService<KeyRingKeys>() is not null)
+            {
+                KeyRingSetup.EnsureFirstKey(scope.ServiceProvider);
+            }
             _ready = true;
         }
         finally

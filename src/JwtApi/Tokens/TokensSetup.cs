@@ -11,9 +11,8 @@ public static class TokensSetup
     /// <summary>Token options, keys, the issuer, and JwtBearer built from the checked options.</summary>
     public static IHostApplicationBuilder AddTokens(this IHostApplicationBuilder builder)
     {
+        builder.AddRevocations();
         var services = builder.Services;
-        services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
-            .ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<IValidateOptions<JwtOptions>, JwtOptionsValidator>();
 
         services.AddSingleton(sp => SigningKeys.Create(
@@ -31,8 +30,6 @@ public static class TokensSetup
         // on the system clock, as IdentityModel judges exp: a cached token never outlives what it would accept
         services.AddSingleton(sp => new ValidatedTokenCache(
             sp.GetRequiredService<IOptions<JwtOptions>>().Value.ValidationCache.Size, TimeProvider.System));
-        services.AddSingleton<RevocationList>();
-        services.AddScoped<TokenRevoker>();
         services.AddSingleton<RevocationSync>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationSync>());
 
@@ -54,6 +51,19 @@ public static class TokensSetup
                 bearer.SaveToken = false;
                 bearer.Events = BearerEvents.Create(revocations, keys, telemetry, jwt.Value.AccessTokenLifetime);
             });
+        return builder;
+    }
+
+    /// <summary>
+    /// What ends tokens (<see cref="TokenRevoker"/>) and the token options it reads, keys unchecked: enough for the
+    /// operator CLI (Users/UsersCommand.cs), which ends logins but issues and validates no token, so it needs no key.
+    /// </summary>
+    public static IHostApplicationBuilder AddRevocations(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<JwtOptions>().BindConfiguration(JwtOptions.Section)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<RevocationList>();
+        builder.Services.AddScoped<TokenRevoker>();
         return builder;
     }
 }

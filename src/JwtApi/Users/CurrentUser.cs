@@ -30,10 +30,9 @@ public sealed class CurrentUser(AppDb db, TokenRevoker revoker, IHttpContextAcce
     /// <param name="ct">Cancels the wait for the lock and the read.</param>
     public async Task<AccountWrite> BeginWriteAsync(string? role, CancellationToken ct)
     {
-        var transaction = await db.Database.BeginTransactionAsync(ct);
+        var transaction = await AccountWrite.TakeTurnAsync(db, ct);
         try
         {
-            await DatabaseLocks.AccountWritesAsync(db, ct);
             var (user, refusal) = await CheckAsync(role, tracked: true, ct);
             return new AccountWrite(transaction, revoker, user, refusal);
         }
@@ -109,18 +108,38 @@ public sealed record CallerRow(User? User, ProblemHttpResult? Refusal);
 
 /// <summary>
 /// One write on the caller's behalf, begun by <see cref="CurrentUser.BeginWriteAsync"/>: either a
-/// <see cref="Refusal"/> to answer, or the <see cref="Caller"/>'s tracked row. The handler changes what it
-/// changes, saves through the data context, and commits; revocations staged by <see cref="TokenRevoker"/> reach
+/// <see cref="Refusal"/> to answer, or the <see cref="Caller"/>'s tracked row. (The operator's write, begun by
+/// <see cref="AccountChanges.BeginOperatorWriteAsync"/>, has neither: no caller to check.) The handler changes what
+/// it changes, saves through the data context, and commits; revocations staged by <see cref="TokenRevoker"/> reach
 /// this instance's list only after the commit. Disposing without a commit rolls back.
 /// </summary>
 public sealed class AccountWrite(IDbContextTransaction transaction, TokenRevoker revoker, User? caller, ProblemHttpResult? refusal)
     : IAsyncDisposable
 {
-    /// <summary>The caller's row, tracked; null when refused.</summary>
+    /// <summary>The caller's row, tracked; null when refused, and in the operator's write.</summary>
     public User? Caller => caller;
 
     /// <summary>The answer to give instead of writing: 401 token_revoked or 403 missing_role.</summary>
     public ProblemHttpResult? Refusal => refusal;
+
+    /// <summary>
+    /// The account-write turn: a transaction, then the lock account writes take one at a time (on SQLite the write
+    /// lock of BEGIN IMMEDIATE, on PostgreSQL a transaction-level advisory lock), across instances and processes.
+    /// </summary>
+    public static async Task<IDbContextTransaction> TakeTurnAsync(AppDb db, CancellationToken ct)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            await DatabaseLocks.AccountWritesAsync(db, ct);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
 
     public async Task CommitAsync(CancellationToken ct)
     {

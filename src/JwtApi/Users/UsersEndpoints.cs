@@ -59,7 +59,7 @@ public static class UsersEndpoints
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
-        ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AppDb db, PasswordHasher hasher,
+        ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AccountChanges changes, PasswordHasher hasher,
         PasswordPolicy policy, SignIn signIn, TokenRevoker revoker, TokenIssuer tokens, DeviceTokens deviceTokens,
         RefreshCookie cookie, DeviceCookie deviceCookie, HttpContext http, CancellationToken ct)
     {
@@ -98,11 +98,8 @@ public static class UsersEndpoints
         {
             return write.Refusal!;
         }
-        self.PasswordHash = newHash;
-        revoker.EndAllTokensOf(self);
-        revoker.AccessToken(token.TokenId, token.ExpiresAt);
-        await db.SaveChangesAsync(ct);
-        await write.CommitAsync(ct);
+        revoker.AccessToken(token.TokenId, token.ExpiresAt);   // committed with the change, which ends every other login
+        await changes.SetPasswordAsync(write, self.Id, newHash, ct);
         // The change ended every device token of the user (new token version); this device proved the password
         // twice over and gets a new one, so a flood against the name does not lock it out (as after a login).
         var device = deviceTokens.Issue(self);
@@ -143,7 +140,7 @@ public static class UsersEndpoints
             : Problems.UserNotFound();
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
-        CreateUserRequest body, UserAccounts accounts, CurrentUser currentUser, CancellationToken ct)
+        CreateUserRequest body, UserAccounts accounts, AccountChanges changes, CurrentUser currentUser, CancellationToken ct)
     {
         var roles = body.Roles ?? [Roles.User];
         if (UserAccounts.CheckRoles(roles) is { } roleErrors)
@@ -160,16 +157,11 @@ public static class UsersEndpoints
         {
             return refusal;
         }
-        var created = await accounts.AddAsync(user, ct);
-        if (created.User is not null)
-        {
-            await write.CommitAsync(ct);
-        }
-        return created.ToHttpResult();
+        return (await changes.CreateAsync(write, user, ct)).ToHttpResult();
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(
-        Guid id, SetRolesRequest body, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
+        Guid id, SetRolesRequest body, CurrentUser currentUser, AccountChanges changes, CancellationToken ct)
     {
         if (UserAccounts.CheckRoles(body.Roles) is { } roleErrors)
         {
@@ -180,92 +172,39 @@ public static class UsersEndpoints
         {
             return refusal;
         }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
-        if (user is null)
-        {
-            return Problems.UserNotFound();
-        }
-        var roles = Roles.Canonical(body.Roles!);
-        if (user.Roles.Contains(Roles.Admin) && !roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
-        {
-            return Problems.LastAdmin();
-        }
-        if (!roles.SequenceEqual(user.Roles))
-        {
-            // tokens carrying the old roles stop working; the next refresh or login carries the new ones
-            user.Roles = roles;
-            revoker.EndAllTokensOf(user);
-            await db.SaveChangesAsync(ct);
-            await write.CommitAsync(ct);
-        }
-        return TypedResults.Ok(UserResponse.From(user));
+        var change = await changes.SetRolesAsync(write, id, body.Roles!, ct);
+        return change.User is { } user ? TypedResults.Ok(UserResponse.From(user)) : change.ToProblem();
     }
 
     static Task<Results<Ok<UserResponse>, ProblemHttpResult>> DisableUser(
-        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: true, db, currentUser, revoker, ct);
+        Guid id, CurrentUser currentUser, AccountChanges changes, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: true, currentUser, changes, ct);
 
     static Task<Results<Ok<UserResponse>, ProblemHttpResult>> EnableUser(
-        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct) =>
-        SetDisabledAsync(id, disabled: false, db, currentUser, revoker, ct);
+        Guid id, CurrentUser currentUser, AccountChanges changes, CancellationToken ct) =>
+        SetDisabledAsync(id, disabled: false, currentUser, changes, ct);
 
     static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> SetDisabledAsync(
-        Guid id, bool disabled, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
+        Guid id, bool disabled, CurrentUser currentUser, AccountChanges changes, CancellationToken ct)
     {
         await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
         if (write.Refusal is { } refusal)
         {
             return refusal;
         }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
-        if (user is null)
-        {
-            return Problems.UserNotFound();
-        }
-        if (disabled && user.Roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
-        {
-            return Problems.LastAdmin();
-        }
-        if (user.Disabled != disabled)
-        {
-            user.Disabled = disabled;
-            revoker.EndAllTokensOf(user);
-            await db.SaveChangesAsync(ct);
-            await write.CommitAsync(ct);
-        }
-        return TypedResults.Ok(UserResponse.From(user));
+        var change = await changes.SetDisabledAsync(write, id, disabled, ct);
+        return change.User is { } user ? TypedResults.Ok(UserResponse.From(user)) : change.ToProblem();
     }
 
     static async Task<Results<NoContent, ProblemHttpResult>> DeleteUser(
-        Guid id, AppDb db, CurrentUser currentUser, TokenRevoker revoker, CancellationToken ct)
+        Guid id, CurrentUser currentUser, AccountChanges changes, CancellationToken ct)
     {
         await using var write = await currentUser.BeginWriteAsync(Roles.Admin, ct);
         if (write.Refusal is { } refusal)
         {
             return refusal;
         }
-        var user = await db.Users.FirstOrDefaultAsync(u => u.Id == id, ct);
-        if (user is null)
-        {
-            return Problems.UserNotFound();
-        }
-        if (user.Roles.Contains(Roles.Admin) && !await OtherActiveAdminExistsAsync(db, id, ct))
-        {
-            return Problems.LastAdmin();
-        }
-        db.Users.Remove(user);
-        // refresh already fails for a missing user; this ends the access tokens it still holds
-        revoker.AllAccessTokensOf(user.Id);
-        await db.SaveChangesAsync(ct);
-        await write.CommitAsync(ct);
-        return TypedResults.NoContent();
+        var change = await changes.DeleteAsync(write, id, ct);
+        return change.User is null ? change.ToProblem() : TypedResults.NoContent();
     }
-
-    /// <summary>
-    /// Keeps the service administrable: the last enabled admin cannot be demoted, disabled or deleted. Asked
-    /// inside the account write, which takes its turn with every other (<see cref="CurrentUser.BeginWriteAsync"/>):
-    /// two admins disabling each other at once are checked one after the other, on any instance.
-    /// </summary>
-    static Task<bool> OtherActiveAdminExistsAsync(AppDb db, Guid exceptId, CancellationToken ct) =>
-        db.Users.AnyAsync(u => u.Id != exceptId && !u.Disabled && u.Roles.Contains(Roles.Admin), ct);
 }

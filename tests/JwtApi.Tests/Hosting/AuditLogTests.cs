@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Reflection;
 using JwtApi.Hosting;
 using JwtApi.Tests.Support;
 using Microsoft.AspNetCore.Hosting;
@@ -76,6 +77,36 @@ public sealed class AuditLogTests : IDisposable
         Audit("LoginFailed").Should().OnlyContain(r => r.Level == LogLevel.Warning);
         var success = Audit("LoginSucceeded").Last();
         (Field(success, "Username"), Field(success, "UserId"), Field(success, "ClientAddress")).Should().Be(("carol", carol.Id.ToString(), "10.0.0.4"));
+    }
+
+    [Fact]
+    public async Task LogsAccountChangesWithTheAdminAsActor()
+    {
+        var frank = await RegisterAsync("frank", "frank-audit-passphrase");
+        var root = await _app.AdminAsync();
+        using (var admin = Client("10.9.9.8", await _app.LoginAsync(root)))
+        {
+            (await admin.PostAsync($"/users/{frank.Id}/disable", null)).Should().BeSuccessful();
+            (await admin.PostAsync($"/users/{frank.Id}/disable", null)).Should().BeSuccessful();   // already: nothing logged
+            (await admin.PutAsJsonAsync($"/users/{frank.Id}/roles", new { roles = new[] { "user", "billing" } })).Should().BeSuccessful();
+            (await admin.PostAsync($"/users/{frank.Id}/enable", null)).Should().BeSuccessful();
+            (await admin.DeleteAsync($"/users/{frank.Id}")).Should().BeSuccessful();
+        }
+
+        Audit("AccountChanged").Select(r => (Field(r, "UserId"), Field(r, "Change"), Field(r, "Actor"), Field(r, "ClientAddress"))).Should().Equal(
+            (frank.Id.ToString(), "disabled", root.Id.ToString(), "10.9.9.8"), (frank.Id.ToString(), "roles_changed", root.Id.ToString(), "10.9.9.8"),
+            (frank.Id.ToString(), "enabled", root.Id.ToString(), "10.9.9.8"), (frank.Id.ToString(), "deleted", root.Id.ToString(), "10.9.9.8"));
+    }
+
+    [Fact]
+    public void GivesEveryEventAnIdAndNameOfItsOwn()
+    {
+        var events = typeof(AuditLog).GetMethods(BindingFlags.Instance | BindingFlags.NonPublic)
+            .Select(m => m.GetCustomAttribute<LoggerMessageAttribute>()).OfType<LoggerMessageAttribute>().ToList();
+
+        events.Should().HaveCountGreaterThan(10);
+        events.Select(e => e.EventId).Should().OnlyHaveUniqueItems();
+        events.Select(e => e.EventName).Should().OnlyHaveUniqueItems();
     }
 
     [Fact]

@@ -263,38 +263,23 @@ public sealed class StartupProcessTests
     public async Task ExitsWithCode1AndTheReasonGivenBadKey()
     {
         var data = Directory.CreateTempSubdirectory("jwtapi-exit-").FullName;
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "JwtApi.dll"), "--urls", "http://127.0.0.1:0"])
+        ProcessRun run;
+        try
         {
-            RedirectStandardError = true,
-            RedirectStandardOutput = true,
-            WorkingDirectory = data,
-            Environment =
+            run = await ServiceProcess.RunAsync(["--urls", "http://127.0.0.1:0"], new Dictionary<string, string?>
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["ConnectionStrings__Users"] = $"Data Source={Path.Combine(data, "users.db")}",
                 ["Jwt__SigningKey"] = "c2hvcnQta2V5",
                 ["Jwt__RefreshSigningKey"] = TestKeys.RefreshHmacBase64,
-            },
-        };
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stderr = process.StandardError.ReadToEndAsync();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
+            }, data);
         }
         finally
         {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-            }
             try { Directory.Delete(data, recursive: true); } catch (IOException) { }
         }
 
-        process.ExitCode.Should().Be(1);
-        (await stderr).Should().StartWith("JwtApi did not start: ").And.Contain("Jwt:SigningKey is 72 bits");
-        await stdout;
+        run.ExitCode.Should().Be(1);
+        run.Stderr.Should().StartWith("JwtApi did not start: ").And.Contain("Jwt:SigningKey is 72 bits");
     }
 }

@@ -1,7 +1,9 @@
 using JwtApi.Auth;
 using JwtApi.Clients;
 using JwtApi.Hosting;
+using JwtApi.Mail;
 using JwtApi.Mfa;
+using JwtApi.Recovery;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -25,10 +27,12 @@ builder.AddApiErrors(); // Hosting/ApiErrors.cs
 builder.AddPublicOrigin(); // Hosting/PublicOrigin.cs: Hosting:PublicOrigin for discovery, and AllowedHosts from it
 builder.AddSelfCheck(); // Hosting/SelfCheck.cs: stops or warns on the usual JWT misconfigurations
 builder.AddStorage();   // Storage/StorageSetup.cs
+builder.AddMail();      // Mail/MailSetup.cs: the mail queue and its sender (SMTP, or .eml files in Development)
 builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
 builder.AddMfa();      // Mfa/MfaSetup.cs: TOTP second factor, recovery codes, the second-factor policy
 builder.AddUsers();     // Users/UsersSetup.cs: account creation, the caller of a write re-read from the database
+builder.AddRecovery();  // Recovery/RecoverySetup.cs: email verification and password reset by mail
 builder.AddClients();   // Clients/ClientsSetup.cs: registered clients (machine to machine), client authentication
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
 builder.AddTransport(); // Hosting/Transport.cs: HSTS, CORS from Cors:AllowedOrigins
@@ -45,6 +49,7 @@ app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
 app.MapMfa();
+app.MapRecovery();
 app.MapClients();
 app.MapKeys();
 app.MapTokenManagement();

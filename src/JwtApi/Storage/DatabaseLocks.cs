@@ -24,6 +24,25 @@ public static class DatabaseLocks
             : Task.CompletedTask;
 
     /// <summary>
+    /// A transaction holding the account-write turn (<see cref="AccountWritesAsync"/>): for a write with no caller
+    /// to re-read (a reset link, the operator CLI). Commit it, then tell the revoker (<c>TokenRevoker.Committed</c>).
+    /// </summary>
+    public static async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction> BeginAccountWriteAsync(AppDb db, CancellationToken ct)
+    {
+        var transaction = await db.Database.BeginTransactionAsync(ct);
+        try
+        {
+            await AccountWritesAsync(db, ct);
+            return transaction;
+        }
+        catch
+        {
+            await transaction.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// The start-up turn (migrations, the first admin, the key ring's first key), one instance at a time, held
     /// until disposed. EF Core's own lock on PostgreSQL lasts one migration's transaction: two instances starting
     /// together on an empty database both applied the second migration (relation "login_throttle" already exists),

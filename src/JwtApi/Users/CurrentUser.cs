@@ -30,10 +30,9 @@ public sealed class CurrentUser(AppDb db, TokenRevoker revoker, IHttpContextAcce
     /// <param name="ct">Cancels the wait for the lock and the read.</param>
     public async Task<AccountWrite> BeginWriteAsync(string? role, CancellationToken ct)
     {
-        var transaction = await db.Database.BeginTransactionAsync(ct);
+        var transaction = await DatabaseLocks.BeginAccountWriteAsync(db, ct);
         try
         {
-            await DatabaseLocks.AccountWritesAsync(db, ct);
             var (user, refusal) = await CheckAsync(role, tracked: true, ct);
             return new AccountWrite(transaction, revoker, user, refusal);
         }

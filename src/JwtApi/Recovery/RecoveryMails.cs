@@ -25,13 +25,14 @@ public static class RecoveryMails
     /// <summary>A reset link for the account with this username or verified address (exactly one is given), if any.</summary>
     public static MailJob PasswordReset(string? username, string? email) => new(PasswordResetKind, async (services, ct) =>
     {
-        var db = services.GetRequiredService<AppDb>();
-        var user = username is not null
-            ? User.IsValidUsername(username)
-                ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedUsername == User.Normalize(username), ct)
-                : null
-            : EmailAddress.Normalize(email) is { } normalized
-                ? await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.NormalizedEmail == normalized, ct)
+        // names and addresses no account can have are not looked up (PostgreSQL refuses a NUL in a query)
+        var users = services.GetRequiredService<AppDb>().Users.AsNoTracking();
+        var normalizedName = username is not null && User.IsValidUsername(username) ? User.Normalize(username) : null;
+        var normalizedEmail = username is null ? EmailAddress.Normalize(email) : null;
+        var user = normalizedName is not null
+            ? await users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalizedName, ct)
+            : normalizedEmail is not null
+                ? await users.FirstOrDefaultAsync(u => u.NormalizedEmail == normalizedEmail, ct)
                 : null;
         if (user is not { Disabled: false, EmailVerified: true, Email: { } to } || !await TakeMailPermitAsync(services, user, ct))
         {
@@ -119,6 +120,10 @@ public static class RecoveryMails
         return message;
     }
 
-    private static string Minutes(TimeSpan lifetime) =>
-        lifetime.TotalHours >= 1 && lifetime.Minutes == 0 ? $"{lifetime.TotalHours:0} hours" : $"{lifetime.TotalMinutes:0} minutes";
+    private static string Minutes(TimeSpan lifetime) => lifetime switch
+    {
+        { TotalMinutes: 60 } => "1 hour",
+        { TotalHours: > 1, Minutes: 0, Seconds: 0 } => $"{lifetime.TotalHours:0} hours",
+        _ => $"{lifetime.TotalMinutes:0} minutes",
+    };
 }

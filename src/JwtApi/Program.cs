@@ -3,6 +3,7 @@ using JwtApi.Clients;
 using JwtApi.Hosting;
 using JwtApi.Mail;
 using JwtApi.Mfa;
+using JwtApi.Recovery;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -35,6 +36,7 @@ builder.AddTokens();    // Tokens/TokensSetup.cs: options, keys, JwtBearer
 builder.AddAuth();      // Auth/AuthSetup.cs: hashing, password policy, authorization policies
 builder.AddMfa();      // Mfa/MfaSetup.cs: TOTP second factor, recovery codes, the second-factor policy
 builder.AddUsers();     // Users/UsersSetup.cs: account creation, the caller of a write re-read from the database
+builder.AddRecovery();  // Recovery/RecoverySetup.cs: email verification and password reset by mail
 builder.AddClients();   // Clients/ClientsSetup.cs: registered clients (machine to machine), client authentication
 builder.AddRateLimits(); // Auth/RateLimits.cs: per address and per username, 429 + Retry-After
 builder.AddTransport(); // Hosting/Transport.cs: HSTS, CORS from Cors:AllowedOrigins
@@ -51,6 +53,7 @@ app.UseAuthorization();
 app.MapAuth();
 app.MapUsers();
 app.MapMfa();
+app.MapRecovery();
 app.MapClients();
 app.MapKeys();
 app.MapTokenManagement();

@@ -2,6 +2,7 @@ using System.ComponentModel.DataAnnotations;
 using System.Security.Claims;
 using System.Text.Json.Serialization;
 using JwtApi.Hosting;
+using JwtApi.Mail;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using JwtApi.Users;
@@ -27,11 +28,13 @@ public sealed record LoginRequest(
 /// <summary>A new account for <c>POST /register</c>.</summary>
 /// <param name="Username">3-64 letters, digits, '.', '_' or '-'; unique regardless of case.</param>
 /// <param name="Password">8-128 characters and at most 72 bytes in UTF-8 (BCrypt's limit).</param>
+/// <param name="Email">Optional: where a forgotten password's reset link goes, once verified through the mail sent to it.</param>
 public sealed record RegisterRequest(
     [property: Required, Display(Name = "username"), StringLength(User.UsernameMaxLength, MinimumLength = User.UsernameMinLength),
      RegularExpression(User.UsernamePattern, ErrorMessage = "The username may hold only letters, digits, '.', '_' and '-'.")]
     string Username,
-    [property: Required, MaxLength(1024), Display(Name = "password")] string Password);
+    [property: Required, MaxLength(1024), Display(Name = "password")] string Password,
+    [property: MaxLength(EmailAddress.MaxLength), Display(Name = "email")] string? Email = null);
 
 /// <summary>A refresh token to exchange at <c>POST /refresh</c>.</summary>
 /// <param name="RefreshToken">Required, unless the browser sends the refresh cookie (then omit the body).</param>
@@ -104,14 +107,29 @@ public static class AuthEndpoints
     }
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> Register(
-        RegisterRequest body, UserAccounts accounts, IOptions<AuthOptions> options, CancellationToken ct)
+        RegisterRequest body, UserAccounts accounts, IOptions<AuthOptions> options, IOptions<MailOptions> mailOptions,
+        MailQueue mail, CancellationToken ct)
     {
         if (!options.Value.AllowRegistration)
         {
             return Problems.RegistrationClosed();
         }
-        var prepared = await accounts.PrepareAsync(body.Username, body.Password, [Roles.User], ct);
-        return prepared.User is { } user ? (await accounts.AddAsync(user, ct)).ToHttpResult() : prepared.ToHttpResult();
+        var email = UserAccounts.ParseEmail(body.Email, mailOptions.Value.Enabled, out var emailErrors);
+        if (emailErrors is not null)
+        {
+            return TypedResults.ValidationProblem(emailErrors);
+        }
+        var prepared = await accounts.PrepareAsync(body.Username, body.Password, [Roles.User], email, ct);
+        if (prepared.User is not { } user)
+        {
+            return prepared.ToHttpResult();
+        }
+        var created = await accounts.AddAsync(user, ct);
+        if (created.User is not null && UserAccounts.Verification(user) is { } verification)
+        {
+            mail.Enqueue(verification);
+        }
+        return created.ToHttpResult();
     }
 
     static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> Login(

@@ -51,6 +51,17 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     public void ClientTokenIssued(string clientId, string audience) =>
         LogClientTokenIssued(clientId, Printable(audience), ClientAddress, Endpoint);
 
+    /// <summary>A password set through a reset link (every login of the user ended).</summary>
+    public void PasswordReset(Guid userId) => LogPasswordReset(userId, ClientAddress, Endpoint);
+
+    /// <summary>A reset link refused: forged, expired, used, or of an account gone or disabled. Never the token.</summary>
+    public void PasswordResetRefused(Guid? userId) => LogPasswordResetRefused(userId?.ToString() ?? "unknown", ClientAddress, Endpoint);
+
+    /// <summary>The user set a new email address (never logged: the user id says whose).</summary>
+    public void EmailChanged(Guid userId) => LogEmailChanged(userId, Actor, ClientAddress, Endpoint);
+
+    public void EmailVerified(Guid userId) => LogEmailVerified(userId, ClientAddress, Endpoint);
+
     public void RefreshSucceeded(Guid userId, string familyId) => LogRefreshSucceeded(userId, familyId, ClientAddress, Endpoint);
 
     /// <param name="userId">The refresh token's subject, when it was ours to read.</param>
@@ -100,6 +111,21 @@ public sealed partial class AuditLog(ILoggerFactory loggers, IHttpContextAccesso
     [LoggerMessage(EventId = 2012, EventName = "AccountChanged", Level = LogLevel.Information,
         Message = "Account {UserId} {Change} by {Actor} from {ClientAddress} at {Endpoint}")]
     private partial void LogAccountChanged(Guid userId, string change, string actor, string clientAddress, string endpoint);
+    [LoggerMessage(EventId = 2030, EventName = "PasswordReset", Level = LogLevel.Information,
+        Message = "Password of user {UserId} reset through a mailed link, from {ClientAddress} at {Endpoint}")]
+    private partial void LogPasswordReset(Guid userId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2031, EventName = "PasswordResetRefused", Level = LogLevel.Warning,
+        Message = "Password reset refused for user {UserId} from {ClientAddress} at {Endpoint}: invalid, expired or used link")]
+    private partial void LogPasswordResetRefused(string userId, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2032, EventName = "EmailChanged", Level = LogLevel.Information,
+        Message = "Email address of user {UserId} changed by {Actor} from {ClientAddress} at {Endpoint}")]
+    private partial void LogEmailChanged(Guid userId, string actor, string clientAddress, string endpoint);
+
+    [LoggerMessage(EventId = 2033, EventName = "EmailVerified", Level = LogLevel.Information,
+        Message = "Email address of user {UserId} verified, from {ClientAddress} at {Endpoint}")]
+    private partial void LogEmailVerified(Guid userId, string clientAddress, string endpoint);
 
     [LoggerMessage(EventId = 2002, EventName = "LoginFailed", Level = LogLevel.Warning,
         Message = "Login failed for {Username} from {ClientAddress} at {Endpoint}: {Reason}")]

@@ -48,6 +48,10 @@ public abstract class AppDb : DbContext, IDataProtectionKeyContext
         user.Property(u => u.NormalizedUsername).HasMaxLength(User.UsernameMaxLength);
         user.HasIndex(u => u.NormalizedUsername).IsUnique();
         user.Property(u => u.PasswordHash).HasMaxLength(100);
+        user.Property(u => u.Email).HasMaxLength(EmailAddress.MaxLength);
+        user.Property(u => u.NormalizedEmail).HasMaxLength(EmailAddress.MaxLength);
+        // unique where set: several accounts may have none (NULLs are distinct on both databases)
+        user.HasIndex(u => u.NormalizedEmail).IsUnique();
         // A JSON array column on SQLite; a native array on PostgreSQL.
         user.PrimitiveCollection(u => u.Roles);
         // Optimistic concurrency: two admins editing one user cannot silently undo each other's version bump.

@@ -63,7 +63,7 @@ internal sealed class OperatorCommands(
             return string.Join(" ", roleErrors.Values.SelectMany(e => e));
         }
         var (given, generated) = PasswordOrGenerated(password);
-        var prepared = await accounts.PrepareAsync(name, given, roles, ct);
+        var prepared = await accounts.PrepareAsync(name, given, roles, email: null, ct);
         if (prepared.Errors is { } errors)
         {
             return "password refused: " + string.Join(" ", errors.Values.SelectMany(e => e));

@@ -29,6 +29,18 @@ public sealed partial class User
 
     public bool Disabled { get; set; }
 
+    /// <summary>Optional; as the user typed it (trimmed), where mail goes. Shown back, never used for lookups.</summary>
+    public string? Email { get; private set; }
+
+    /// <summary>Lookups and uniqueness go through this (<see cref="EmailAddress.Normalize"/>).</summary>
+    public string? NormalizedEmail { get; private set; }
+
+    /// <summary>
+    /// True once the user followed a verification mail sent to <see cref="Email"/>. Only a verified address
+    /// receives a password reset: an unverified one may be a typo, someone else's mailbox.
+    /// </summary>
+    public bool EmailVerified { get; private set; }
+
     public DateTimeOffset CreatedAt { get; init; }
 
     public DateTimeOffset UpdatedAt { get; set; }
@@ -38,6 +50,21 @@ public sealed partial class User
         username is not null && !username.EndsWith('\n') && UsernameRegex().IsMatch(username);  // '$' also matches before a final \n
 
     public static string Normalize(string username) => username.ToLowerInvariant();
+
+    /// <summary>A new address (or none), unverified until a verification mail sent to it is followed.</summary>
+    public void SetEmail(EmailAddress? email, DateTimeOffset now)
+    {
+        Email = email?.Value;
+        NormalizedEmail = email?.Normalized;
+        EmailVerified = false;
+        UpdatedAt = now;
+    }
+
+    public void MarkEmailVerified(DateTimeOffset now)
+    {
+        EmailVerified = true;
+        UpdatedAt = now;
+    }
 
     public void BumpTokenVersion(DateTimeOffset now)
     {

@@ -6,14 +6,15 @@ using Microsoft.EntityFrameworkCore;
 
 namespace JwtApi.Users;
 
-/// <summary>The outcome of creating a user: the user, field errors, or (both null) a taken name.</summary>
-public readonly record struct CreateUserResult(User? User, Dictionary<string, string[]>? Errors)
+/// <summary>The outcome of creating a user: the user, field errors, or (both null) a taken name or address.</summary>
+public readonly record struct CreateUserResult(User? User, Dictionary<string, string[]>? Errors, bool EmailTaken = false)
 {
     /// <summary>The one answer both creation endpoints give: 201 with Location, 400 with field errors, or 409.</summary>
     public Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult> ToHttpResult() => this switch
     {
         { Errors: { } errors } => TypedResults.ValidationProblem(errors),
         { User: { } user } => TypedResults.Created($"/users/{user.Id}", UserResponse.From(user)),
+        { EmailTaken: true } => Recovery.RecoveryProblems.EmailTaken(),
         _ => Problems.UsernameTaken(),
     };
 }
@@ -24,8 +25,12 @@ public readonly record struct CreateUserResult(User? User, Dictionary<string, st
 /// </summary>
 public sealed class UserAccounts(AppDb db, PasswordHasher hasher, PasswordPolicy policy, TimeProvider time)
 {
-    /// <summary>A new user, not yet added: the password policy, a name not taken yet, the password hashed.</summary>
-    public async Task<CreateUserResult> PrepareAsync(string username, string password, IEnumerable<string> roles, CancellationToken ct)
+    /// <summary>
+    /// A new user, not yet added: the password policy, a name (and address) not taken yet, the password hashed. An
+    /// address is unverified: <see cref="Verification"/> is the mail to send once the user is added.
+    /// </summary>
+    public async Task<CreateUserResult> PrepareAsync(
+        string username, string password, IEnumerable<string> roles, EmailAddress? email, CancellationToken ct)
     {
         var passwordProblems = policy.Check(password, username);
         if (passwordProblems.Count > 0)
@@ -37,8 +42,12 @@ public sealed class UserAccounts(AppDb db, PasswordHasher hasher, PasswordPolicy
         {
             return new(null, null);
         }
+        if (email is not null && await db.Users.AnyAsync(u => u.NormalizedEmail == email.Normalized, ct))
+        {
+            return new(null, null, EmailTaken: true);
+        }
         var now = time.GetUtcNow();
-        return new(new User
+        var user = new User
         {
             Username = username,
             NormalizedUsername = normalized,
@@ -46,7 +55,37 @@ public sealed class UserAccounts(AppDb db, PasswordHasher hasher, PasswordPolicy
             Roles = Roles.Canonical(roles),
             CreatedAt = now,
             UpdatedAt = now,
-        }, null);
+        };
+        user.SetEmail(email, now);
+        return new(user, null);
+    }
+
+    /// <summary>The verification mail of a new user's address, if the user gave one.</summary>
+    public static Mail.MailJob? Verification(User user) =>
+        user.NormalizedEmail is { } address ? Recovery.RecoveryMails.Verification(user.Id, address) : null;
+
+    /// <summary>
+    /// The address given at creation as a field error, when it is malformed or the service sends no mail
+    /// (Mail:Enabled off: an address nobody can verify would only sit there).
+    /// </summary>
+    public static EmailAddress? ParseEmail(string? input, bool mailEnabled, out Dictionary<string, string[]>? errors)
+    {
+        errors = null;
+        if (string.IsNullOrEmpty(input))
+        {
+            return null;
+        }
+        if (!mailEnabled)
+        {
+            errors = new() { ["email"] = ["This service sends no mail (Mail:Enabled is false), so accounts have no email address."] };
+            return null;
+        }
+        var email = EmailAddress.Parse(input, out var error);
+        if (email is null)
+        {
+            errors = new() { ["email"] = [error!] };
+        }
+        return email;
     }
 
     /// <summary>Adds and saves a prepared user; a taken name when another request got there first.</summary>
@@ -59,10 +98,11 @@ public sealed class UserAccounts(AppDb db, PasswordHasher hasher, PasswordPolicy
         }
         catch (DbUpdateException e) when (DatabaseErrors.IsUniqueViolation(e))
         {
-            // Two requests raced for the same name: the unique index let one win. (The name is the only unique
-            // column besides the id, a fresh Guid v7.)
+            // Two requests raced for the same name or address: the unique index let one win. (The id is a fresh
+            // Guid v7.) Which one: the name is answered first, as PrepareAsync does.
             db.ChangeTracker.Clear();
-            return new(null, null);
+            var nameTaken = await db.Users.AnyAsync(u => u.NormalizedUsername == user.NormalizedUsername, ct);
+            return new(null, null, EmailTaken: !nameTaken);
         }
         return new(user, null);
     }

@@ -1,10 +1,12 @@
 using System.Security.Claims;
 using JwtApi.Auth;
 using JwtApi.Hosting;
+using JwtApi.Mail;
 using JwtApi.Storage;
 using JwtApi.Tokens;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace JwtApi.Users;
 
@@ -15,7 +17,7 @@ public static class UsersEndpoints
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {
         app.MapGet("/me", Me).WithName(nameof(Me)).WithTags("Users")
-            .WithSummary("The caller, read from the access token alone (no database read).")
+            .WithSummary("The caller, read from the access token, with the account's email address.")
             .RequireAuthorization()
             .ProducesProblem(StatusCodes.Status401Unauthorized);
         app.MapPut("/me/password", ChangePassword).WithName(nameof(ChangePassword)).WithTags("Users")
@@ -51,17 +53,23 @@ public static class UsersEndpoints
         return app;
     }
 
-    static Ok<MeResponse> Me(ClaimsPrincipal caller)
+    static async Task<Ok<MeResponse>> Me(ClaimsPrincipal caller, AppDb db, CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
+        // The address is read from the account, not carried in tokens: an access token goes to every API the
+        // client calls and should say no more about the user than those need (RFC 9068 §6).
+        var email = Guid.TryParse(token.UserId, out var id)
+            ? await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => new { u.Email, u.EmailVerified }).FirstOrDefaultAsync(ct)
+            : null;
         return TypedResults.Ok(new MeResponse(
-            token.UserId, token.Username, caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(), token.ExpiresAt));
+            token.UserId, token.Username, caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(), token.ExpiresAt,
+            email?.Email, email?.EmailVerified ?? false));
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(
         ChangePasswordRequest body, ClaimsPrincipal caller, CurrentUser currentUser, AccountChanges changes, PasswordHasher hasher,
         PasswordPolicy policy, SignIn signIn, TokenRevoker revoker, TokenIssuer tokens, DeviceTokens deviceTokens,
-        RefreshCookie cookie, DeviceCookie deviceCookie, HttpContext http, CancellationToken ct)
+        RefreshCookie cookie, DeviceCookie deviceCookie, MailQueue mail, HttpContext http, CancellationToken ct)
     {
         var token = AccessTokenClaims.Of(caller);
         var read = await currentUser.ReadAsync(role: null, ct);
@@ -100,6 +108,7 @@ public static class UsersEndpoints
         }
         revoker.AccessToken(token.TokenId, token.ExpiresAt);   // committed with the change, which ends every other login
         await changes.SetPasswordAsync(write, self.Id, newHash, ct);
+        mail.Enqueue(Recovery.RecoveryMails.PasswordChanged(self.Id));
         // The change ended every device token of the user (new token version); this device proved the password
         // twice over and gets a new one, so a flood against the name does not lock it out (as after a login).
         var device = deviceTokens.Issue(self);
@@ -140,14 +149,20 @@ public static class UsersEndpoints
             : Problems.UserNotFound();
 
     static async Task<Results<Created<UserResponse>, ValidationProblem, ProblemHttpResult>> CreateUser(
-        CreateUserRequest body, UserAccounts accounts, AccountChanges changes, CurrentUser currentUser, CancellationToken ct)
+        CreateUserRequest body, UserAccounts accounts, AccountChanges changes, CurrentUser currentUser,
+        IOptions<MailOptions> mailOptions, MailQueue mail, CancellationToken ct)
     {
         var roles = body.Roles ?? [Roles.User];
         if (UserAccounts.CheckRoles(roles) is { } roleErrors)
         {
             return TypedResults.ValidationProblem(roleErrors);
         }
-        var prepared = await accounts.PrepareAsync(body.Username, body.Password, roles, ct);
+        var email = UserAccounts.ParseEmail(body.Email, mailOptions.Value.Enabled, out var emailErrors);
+        if (emailErrors is not null)
+        {
+            return TypedResults.ValidationProblem(emailErrors);
+        }
+        var prepared = await accounts.PrepareAsync(body.Username, body.Password, roles, email, ct);
         if (prepared.User is not { } user)
         {
             return prepared.ToHttpResult();
@@ -157,7 +172,12 @@ public static class UsersEndpoints
         {
             return refusal;
         }
-        return (await changes.CreateAsync(write, user, ct)).ToHttpResult();
+        var created = await changes.CreateAsync(write, user, ct);
+        if (created.User is not null && UserAccounts.Verification(user) is { } verification)
+        {
+            mail.Enqueue(verification);
+        }
+        return created.ToHttpResult();
     }
 
     static async Task<Results<Ok<UserResponse>, ValidationProblem, ProblemHttpResult>> SetRoles(

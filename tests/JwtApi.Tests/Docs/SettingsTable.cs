@@ -47,6 +47,7 @@ public static class SettingsTable
         (JwtApi.Mfa.MfaOptions.Section, typeof(JwtApi.Mfa.MfaOptions)),
         (PasswordOptions.Section, typeof(PasswordOptions)),
         (RateLimitOptions.Section, typeof(RateLimitOptions)),
+        (JwtApi.Recovery.RecoveryOptions.Section, typeof(JwtApi.Recovery.RecoveryOptions)),
         (SeedOptions.Section, typeof(SeedOptions)),
         (TelemetryOptions.Section, typeof(TelemetryOptions)),
     ];

@@ -415,6 +415,14 @@ public static class RefusedValues
         ];
     }
 
+    /// <summary>Strings that are no address an account can have.</summary>
+    public static readonly string[] MalformedEmails =
+    [
+        "", " ", "no-at-sign", "two@@example.com", "a b@example.com", "name@nodot", "<name@example.com>", "name@example.com\0",
+        "nul\u0000@example.com", "\ud800@example.com", ".dot@example.com", "name@-bad-.com", "\"quoted\"@example.com",
+        "name@example.com\r\nBcc: x@example.com", new string('a', 65) + "@example.com", "a@" + new string('b', 250) + ".com",
+    ];
+
     /// <summary>Role lists with a refused name, a non-string, or more than 16 roles; raw JSON.</summary>
     public static readonly string[] RoleLists =
     [

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using JwtApi.Tests.Support;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit.Abstractions;
 
 namespace JwtApi.Tests.Fuzz;
@@ -17,6 +20,12 @@ public sealed class FuzzApiFactory : JwtApiFactory
         Settings["RateLimits:PerUsername:PermitLimit"] = "1000000";
         // Thousands of refusals: log only warnings and errors.
         Settings["Logging:LogLevel:Default"] = "Warning";
+        // the mail endpoints answer only with mail on; nothing valid is sent, so nothing is mailed
+        Settings["Mail:Enabled"] = "true";
+        Settings["Mail:PickupDirectory"] = Path.Combine(DataPath, "mail");
+        Settings["Mail:From"] = MailFrom;
+        Settings["Mail:Links:ResetUrl"] = MailLinkOrigin + "/demo/#reset-password?token={token}";
+        Settings["Mail:Links:VerifyUrl"] = MailLinkOrigin + "/demo/#verify-email?token={token}";
     }
 }
 
@@ -97,6 +106,10 @@ public sealed class FuzzTests(FuzzApiFactory app, ITestOutputHelper output) : IC
             new BodyField("code", JsonText.String(code), new[] { "000000", "12345", "1234567", "abcdef", "" }.Where(c => c != code).Select(JsonText.String).ToList(), AnyOtherStringRefused: true)]).Next,
             ProblemFailure));
 
+        // the mail endpoints: real reset and verification tokens of a user with an address, each field spoiled in turn
+        var withAddress = await app.CreateUserAsync();
+        await MailFuzzEndpointsAsync(endpoints, withAddress, userTokens, anonymous);
+
         var before = await DatabaseSnapshot.TakeAsync(app.Services);
         var report = new FuzzReport("Invalid bodies");
         var clock = Stopwatch.StartNew();
@@ -127,6 +140,38 @@ public sealed class FuzzTests(FuzzApiFactory app, ITestOutputHelper output) : IC
         // and nobody was logged out: both access tokens still work
         (await asUser.GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
         (await asAdmin.GetAsync("/users")).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    private async Task MailFuzzEndpointsAsync(List<BodyEndpoint> endpoints, TestUser user, TokenSet userTokens, HttpClient anonymous)
+    {
+        var userClient = app.ClientWithToken(await app.LoginAsync(user));
+        (await userClient.PutAsJsonAsync("/me/email", new { email = "fuzz-owner@example.test", password = user.Password }))
+            .Should().HaveStatusCode(HttpStatusCode.OK);
+        using var scope = app.Services.CreateScope();
+        var stored = await scope.ServiceProvider.GetRequiredService<JwtApi.Storage.AppDb>().Users.SingleAsync(u => u.Id == user.Id);
+        var tokens = app.Services.GetRequiredService<JwtApi.Recovery.RecoveryTokens>();
+        var reset = tokens.IssueReset(stored);
+        var verification = tokens.IssueVerification(stored);
+        string[] WrongTokens(string valid, string other) =>
+            [.. RefusedValues.WrongRefreshTokens(valid, userTokens.Access), other, userTokens.Refresh];
+        var malformedAddresses = RefusedValues.MalformedEmails.Select(JsonText.String).ToList();
+        endpoints.AddRange(
+        [
+            new("reset-password", anonymous, HttpMethod.Post, "/password/reset", new JsonBodyInputs([
+                new BodyField("token", JsonText.String(reset), WrongTokens(reset, verification).Select(JsonText.String).ToList()),
+                new BodyField("new_password", JsonText.String("another-valid-password"), RefusedValues.NewPasswords.Select(JsonText.String).ToList(), AnyOtherStringRefused: false)]).Next,
+                ProblemFailure),
+            new("verify-email", anonymous, HttpMethod.Post, "/email/verify", new JsonBodyInputs([
+                new BodyField("token", JsonText.String(verification), WrongTokens(verification, reset).Select(JsonText.String).ToList())]).Next,
+                ProblemFailure),
+            new("forgot-password", anonymous, HttpMethod.Post, "/password/forgot", new JsonBodyInputs([
+                new BodyField("email", JsonText.String("someone@example.test"), malformedAddresses, AnyOtherStringRefused: false)]).Next,
+                ProblemFailure),
+            new("change-email", userClient, HttpMethod.Put, "/me/email", new JsonBodyInputs([
+                new BodyField("email", JsonText.String("fuzz-new@example.test"), malformedAddresses, AnyOtherStringRefused: false),
+                new BodyField("password", JsonText.String(user.Password), RefusedValues.WrongPasswords(user.Password).Select(JsonText.String).ToList())]).Next,
+                ProblemFailure),
+        ]);
     }
 
     private sealed record BodyEndpoint(

@@ -4,7 +4,8 @@ namespace JwtApi.Hosting;
 
 /// <summary>
 /// The demo single-page app at <c>/demo/</c> (wwwroot/demo: plain HTML and JavaScript): sign-in in cookie mode,
-/// the current token's claims and lifetime, silent refresh, logout. <c>Demo:Enabled</c> (default true) turns it off.
+/// the current token's claims and lifetime, silent refresh, logout, two-factor sign-in, registration, and the pages
+/// the mailed reset and verification links open. <c>Demo:Enabled</c> (default true) turns it off.
 /// </summary>
 public static class Demo
 {

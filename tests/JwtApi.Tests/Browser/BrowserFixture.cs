@@ -35,7 +35,7 @@ public sealed class BrowserFixture : IDisposable
         App.Settings["Cors:AllowedOrigins:0"] = $"http://localhost:{AllowedOriginPort}";
         // a role only DemoMfaTests gives: its users must turn two-factor sign-in on before anything else
         App.Settings["Auth:RequireMfaFor:0"] = DemoMfaTests.RoleRequiringMfa;
-        _server = new(App.StartOnKestrel);
+        _server = new(() => App.StartOnKestrel());
     }
 
     /// <summary>
@@ -63,13 +63,13 @@ public sealed class BrowserFixture : IDisposable
     /// The service as the browser reaches it, <c>http://localhost:PORT</c>: a name, so that the tests' other origin
     /// (<c>http://127.0.0.1:…</c>) is another site for cookies and SameSite.
     /// </summary>
-    public Uri BaseUrl
+    public Uri BaseUrl => BaseUrlOf(Server);
+
+    /// <summary>A service on Kestrel as the browser reaches it, <c>http://localhost:PORT</c>.</summary>
+    public static Uri BaseUrlOf(WebApplicationFactory<Program> server)
     {
-        get
-        {
-            using var client = Server.CreateClient();
-            return new UriBuilder(client.BaseAddress!) { Host = "localhost" }.Uri;
-        }
+        using var client = server.CreateClient();
+        return new UriBuilder(client.BaseAddress!) { Host = "localhost" }.Uri;
     }
 
     public Uri Url(string path) => new(BaseUrl, path);

@@ -16,10 +16,10 @@ public sealed class DemoPage(BrowserFixture browser)
 
     private bool Shown(string id) => Driver.FindElement(By.Id(id)).Displayed;
 
-    /// <summary>Opens the page and waits for its first act, a silent refresh, to settle either way.</summary>
-    public DemoPage Open()
+    /// <summary>Opens the page (of the fixture's service, or of another) and waits for its first act, a silent refresh, to settle either way.</summary>
+    public DemoPage Open(Uri? service = null)
     {
-        Driver.Navigate().GoToUrl(browser.Url("/demo/"));
+        Driver.Navigate().GoToUrl(new Uri(service ?? browser.BaseUrl, "/demo/"));
         return Settled();
     }
 
@@ -119,26 +119,149 @@ public sealed class DemoPage(BrowserFixture browser)
             browser.Until(_ => Shown("mfa-turn-off"), "the Turn off button");
             Driver.FindElement(By.Id("mfa-turn-off")).Click();
         }
-        foreach (var (id, text) in new[] { ("mfa-disable-password", password), ("mfa-disable-code", code) })
-        {
-            var input = Driver.FindElement(By.Id(id));
-            input.Clear();
-            input.SendKeys(text);
-        }
+        Fill(("mfa-disable-password", password), ("mfa-disable-code", code));
         Driver.FindElement(By.Id("mfa-disable")).Click();
     }
 
     /// <summary>The panel's error, once there is one.</summary>
     public string MfaError => browser.Until(_ => Text("mfa-error") is { Length: > 0 } e ? e : null, "the two-factor panel's error");
 
-    /// <summary>The password step; the username is kept after a sign-out, as a browser keeps a field.</summary>
+    /// <summary>The password step, both fields typed anew (the page keeps the username after a sign-out, and a refused password).</summary>
     private void SendPassword(TestUser user)
     {
-        var username = Driver.FindElement(By.Id("username"));
-        username.Clear();
-        username.SendKeys(user.Username);
-        Driver.FindElement(By.Id("password")).SendKeys(user.Password);
+        Fill(("username", user.Username), ("password", user.Password));
         Driver.FindElement(By.Id("sign-in")).Click();
+    }
+
+    /// <summary>"Create an account" with an optional email address; waits for the sign-in that follows.</summary>
+    public DemoPage Register(TestUser user, string? email)
+    {
+        SendRegistration(user, email);
+        return SignedInAs(user);
+    }
+
+    /// <summary>"Create an account" refused; the error the form shows.</summary>
+    public string RegisterRefused(TestUser user, string? email)
+    {
+        SendRegistration(user, email);
+        return browser.Until(_ => Text("register-error") is { Length: > 0 } e ? e : null, "the registration's error");
+    }
+
+    private void SendRegistration(TestUser user, string? email)
+    {
+        if (!Shown("register-form"))
+        {
+            Driver.FindElement(By.Id("register-open")).Click();
+        }
+        Fill(("register-username", user.Username), ("register-password", user.Password));
+        if (email is not null)
+        {
+            Fill(("register-email", email));
+        }
+        Driver.FindElement(By.Id("register")).Click();
+    }
+
+    /// <summary>"Forgot password?" with a username or an address; the answer the page shows, or its error.</summary>
+    public string ForgotPassword(string usernameOrEmail)
+    {
+        Driver.FindElement(By.Id("forgot-open")).Click();
+        Fill(("forgot-who", usernameOrEmail));
+        Driver.FindElement(By.Id("forgot-send")).Click();
+        return browser.Until(_ => Text("forgot-sent") is { Length: > 0 } sent ? sent : Text("forgot-error") is { Length: > 0 } e ? e : null,
+            "the answer to forgot password");
+    }
+
+    public bool ForgotPasswordOffered => Shown("forgot-open");
+
+    public void BackToSignIn() => Driver.FindElement(By.Id("forgot-back")).Click();
+
+    /// <summary>Opens a mailed link in this tab, as a click in a webmail page would; waits for its page.</summary>
+    public DemoPage OpenLink(Uri link)
+    {
+        Driver.Navigate().GoToUrl(link);
+        browser.Until(_ => Shown("reset") || Shown("verify"), $"the page of {link.GetLeftPart(UriPartial.Path)}");
+        return this;
+    }
+
+    public string Url => Driver.Url;
+
+    /// <summary>The verify page's outcome once POST /email/verify has answered: the result line and the error line.</summary>
+    public (string Result, string Error) Verification =>
+        (browser.Until(_ => Text("verify-result") is { Length: > 0 } r && r != "Checking the link…" ? r : null, "the verification's outcome"),
+         Text("verify-error"));
+
+    /// <summary>"Continue" on the verify page: back to the session or sign-in card.</summary>
+    public DemoPage LeaveVerification()
+    {
+        Driver.FindElement(By.Id("verify-done")).Click();
+        return Settled();
+    }
+
+    /// <summary>Sends the reset page's form; does not wait.</summary>
+    public void SetNewPassword(string password, string? repeat = null)
+    {
+        Fill(("reset-password", password), ("reset-repeat", repeat ?? password));
+        Driver.FindElement(By.Id("reset-save")).Click();
+    }
+
+    /// <summary>The reset page's success line, once shown.</summary>
+    public string ResetDone => browser.Until(_ => Text("reset-done") is { Length: > 0 } s ? s : null, "the new password to be set");
+
+    /// <summary>The reset page's error, once there is one.</summary>
+    public string ResetError => browser.Until(_ => Text("reset-error") is { Length: > 0 } e ? e : null, "the reset page's error");
+
+    public bool ResetFormShown => Shown("reset-form");
+
+    /// <summary>"Sign in" after a reset: the sign-in card.</summary>
+    public DemoPage SignInAfterReset()
+    {
+        Driver.FindElement(By.Id("reset-sign-in")).Click();
+        return Settled();
+    }
+
+    /// <summary>A sign-in that must fail; the error the page shows.</summary>
+    public string SignInRefused(TestUser user)
+    {
+        SendPassword(user);
+        return browser.Until(_ => Text("sign-in-error") is { Length: > 0 } e ? e : null, $"{user.Username}'s sign-in to be refused");
+    }
+
+    /// <summary>The session card's address and its state ("verified", "not verified"), once GET /me has answered.</summary>
+    public (string Email, string State) Email =>
+        (browser.Until(_ => Shown("account-email") && Text("email") is { Length: > 0 } e && e != "Checking…" ? e : null,
+            "the session card's email address"), Text("email-state"));
+
+    /// <summary>"Change" on the session card with the new address and the password; does not wait.</summary>
+    public void ChangeEmail(string email, string password)
+    {
+        if (!Shown("email-form"))
+        {
+            Driver.FindElement(By.Id("email-change-open")).Click();
+        }
+        Fill(("email-new", email), ("email-password", password));
+        Driver.FindElement(By.Id("email-save")).Click();
+    }
+
+    public bool ResendShown => Shown("email-resend");
+
+    public bool EmailChangeOffered => Shown("email-change-open");
+
+    public void ResendVerification() => Driver.FindElement(By.Id("email-resend")).Click();
+
+    /// <summary>The session card's email message, once there is one.</summary>
+    public string EmailMessage => browser.Until(_ => Text("email-message") is { Length: > 0 } m ? m : null, "the email message");
+
+    /// <summary>The session card's email error, once there is one.</summary>
+    public string EmailError => browser.Until(_ => Text("email-error") is { Length: > 0 } e ? e : null, "the email error");
+
+    private void Fill(params (string Id, string Text)[] fields)
+    {
+        foreach (var (id, text) in fields)
+        {
+            var input = Driver.FindElement(By.Id(id));
+            input.Clear();
+            input.SendKeys(text);
+        }
     }
 
     public JsonElement Header => JsonDocument.Parse(Text("claims-header")).RootElement;

@@ -219,10 +219,17 @@ public class JwtApiFactory : WebApplicationFactory<Program>
         return client;
     }
 
-    /// <summary>This service on real Kestrel at a free loopback port, for what TestServer does not do (body limits, real sockets).</summary>
-    public WebApplicationFactory<Program> StartOnKestrel()
+    /// <summary>
+    /// This service on real Kestrel at a loopback port (a free one unless given), for what TestServer does not do
+    /// (body limits, real sockets, a browser); <paramref name="configure"/> changes this instance only.
+    /// </summary>
+    public WebApplicationFactory<Program> StartOnKestrel(int port = 0, Action<IWebHostBuilder>? configure = null)
     {
-        var server = WithWebHostBuilder(web => web.UseSetting("urls", "http://127.0.0.1:0"));
+        var server = WithWebHostBuilder(web =>
+        {
+            web.UseSetting("urls", $"http://127.0.0.1:{port}");
+            configure?.Invoke(web);
+        });
         server.UseKestrel();
         server.StartServer();
         return server;

@@ -1,5 +1,6 @@
 // JwtApi browser demo: cookie-mode sign-in (with a second step when two-factor sign-in is on), an access token
-// held in memory only, silent refresh, turning two-factor sign-in on and off.
+// held in memory only, silent refresh, turning two-factor sign-in on and off; registration, the account's email
+// address, and getting back in by mail (a forgotten password, and the pages the mailed links open).
 // No framework and no build step. Data from the network is written with textContent, never innerHTML.
 'use strict';
 
@@ -18,6 +19,16 @@
   // the second step of a sign-in: the mfa_token of /login's mfa_required answer, good only at /login/mfa
   let mfaToken = null;
   let useRecoveryCode = false;
+  // the page a mailed link opened ('reset' or 'verify'), while it is shown instead of the sign-in and session cards
+  let linkPage = null;
+  // the token of a reset link: taken out of the address bar at once, kept here until the new password is set
+  let resetToken = null;
+  // whether the page-load refresh has run: a page opened by a mailed link runs it only once the link is dealt with
+  let sessionLookedFor = false;
+  // set by the first mail_disabled answer (Mail:Enabled is false): the email parts of the page are hidden
+  let mailOff = false;
+  // the account's address as GET /me (or the last change) said: { email, email_verified }
+  let emailStatus = null;
 
   const $ = (id) => document.getElementById(id);
 
@@ -83,11 +94,16 @@
   }
 
   function showSignedIn(signedIn) {
-    $('signed-out').hidden = signedIn;
-    $('session').hidden = !signedIn;
-    $('claims').hidden = !signedIn;
-    $('mfa').hidden = !signedIn;
-    if (!signedIn) resetMfaPanel();
+    // a mailed link's page stands alone until it is left
+    const shown = linkPage === null;
+    $('signed-out').hidden = signedIn || !shown;
+    $('session').hidden = !signedIn || !shown;
+    $('claims').hidden = !signedIn || !shown;
+    $('mfa').hidden = !signedIn || !shown;
+    if (!signedIn) {
+      resetMfaPanel();
+      resetEmailPanel();
+    }
   }
 
   function render() {
@@ -151,7 +167,13 @@
     } else {
       setStatus(`Signed in as ${session.payload.name}${how}.`, 'ok');
     }
+    loadPanels();
+  }
+
+  /** What the session card and the two-factor panel show of the account, read anew. */
+  function loadPanels() {
     loadMfaStatus();
+    loadEmail();
   }
 
   function endSession(message, tone) {
@@ -171,6 +193,7 @@
   }
 
   async function doRefresh(reason) {
+    if (reason === 'page load') sessionLookedFor = true;
     tick();
     const started = epoch;
     let result;
@@ -186,7 +209,7 @@
       $('last-refresh').textContent = `last ${new Date().toLocaleTimeString()} (${reason})`;
       startSession(result.data);
       setStatus(`Signed in as ${session.payload.name}. Token refreshed (${reason}).`, 'ok');
-      if (reason === 'page load') loadMfaStatus();
+      if (reason === 'page load') loadPanels();
       return true;
     }
     if (reason === 'page load') {
@@ -205,30 +228,41 @@
     return false;
   }
 
-  async function signIn(event) {
-    event.preventDefault();
-    const button = $('sign-in');
-    button.disabled = true;
-    $('sign-in-error').textContent = '';
+  /** POST /login with a password: a new login, or the code step; false, with the error shown, otherwise. */
+  async function logIn(username, password, how = '') {
     epoch += 1;
+    const result = await call('POST', 'login', { body: { username, password, refresh_cookie: true } });
+    if (result.status === 200) {
+      newLogin(result.data, how);
+      return true;
+    }
+    if (result.status === 401 && result.data?.error === 'mfa_required') {
+      showSecondStep(result.data.mfa_token);
+      return true;
+    }
+    $('sign-in-error').textContent = problemText(result);
+    return false;
+  }
+
+  /** A form's submit: its button disabled meanwhile, its error line emptied first and filled when the service is silent. */
+  async function submitting(buttonId, errorId, work) {
+    const button = $(buttonId);
+    button.disabled = true;
+    $(errorId).textContent = '';
     try {
-      const result = await call('POST', 'login', {
-        body: { username: $('username').value, password: $('password').value, refresh_cookie: true },
-      });
-      if (result.status === 200) {
-        $('password').value = '';
-        newLogin(result.data);
-      } else if (result.status === 401 && result.data?.error === 'mfa_required') {
-        $('password').value = '';
-        showSecondStep(result.data.mfa_token);
-      } else {
-        $('sign-in-error').textContent = problemText(result);
-      }
+      await work();
     } catch {
-      $('sign-in-error').textContent = 'The service did not answer.';
+      $(errorId).textContent = 'The service did not answer.';
     } finally {
       button.disabled = false;
     }
+  }
+
+  async function signIn(event) {
+    event.preventDefault();
+    await submitting('sign-in', 'sign-in-error', async () => {
+      if (await logIn($('username').value, $('password').value)) $('password').value = '';
+    });
   }
 
   function showSecondStep(token) {
@@ -265,11 +299,8 @@
 
   async function secondStep(event) {
     event.preventDefault();
-    const button = $('mfa-step-verify');
-    button.disabled = true;
-    $('mfa-step-error').textContent = '';
     const value = $('mfa-step-code').value.trim();
-    try {
+    await submitting('mfa-step-verify', 'mfa-step-error', async () => {
       const result = await call('POST', 'login/mfa', {
         body: { mfa_token: mfaToken, [useRecoveryCode ? 'recovery_code' : 'code']: value, refresh_cookie: true },
       });
@@ -285,11 +316,7 @@
         $('mfa-step-error').textContent = problemText(result);
         $('mfa-step-code').select();
       }
-    } catch {
-      $('mfa-step-error').textContent = 'The service did not answer.';
-    } finally {
-      button.disabled = false;
-    }
+    });
   }
 
   // --- the two-factor sign-in panel: GET /me/mfa, POST /me/mfa/totp, …/totp/confirm, …/disable
@@ -304,19 +331,21 @@
     $('mfa-status').textContent = 'Checking…';
   }
 
-  /** A call to /me/mfa/*: the error shown when it fails; the answer either way (null without a session). */
-  async function mfaCall(method, path, body) {
+  /** A call with the session's token: the error shown in errorId when it fails; the answer either way (null without a session). */
+  async function sessionCall(errorId, method, path, body) {
     if (!session) return null;
-    $('mfa-error').textContent = '';
+    $(errorId).textContent = '';
     try {
       const result = await call(method, path, { token: session.token, body });
-      if (result.status >= 300) $('mfa-error').textContent = problemText(result);
+      if (result.status >= 300) $(errorId).textContent = problemText(result);
       return result;
     } catch {
-      $('mfa-error').textContent = 'The service did not answer.';
+      $(errorId).textContent = 'The service did not answer.';
       return null;
     }
   }
+
+  const mfaCall = (method, path, body) => sessionCall('mfa-error', method, path, body);
 
   async function loadMfaStatus() {
     const started = epoch;
@@ -406,6 +435,270 @@
     newLogin(result.data, ': two-factor sign-in is off, and every other login ended');
   }
 
+  // --- the signed-out card: sign in, create an account (POST /register), forgot password (POST /password/forgot)
+
+  const SIGNED_OUT_FORMS = { 'sign-in-form': 'Sign in', 'register-form': 'Create an account', 'forgot-form': 'Forgot password' };
+
+  /** One of the signed-out card's forms, named by the card's heading; the focus in its first field. */
+  function showSignedOutForm(id) {
+    leaveSecondStep();
+    for (const form of Object.keys(SIGNED_OUT_FORMS)) $(form).hidden = form !== id;
+    $('signed-out-title').textContent = SIGNED_OUT_FORMS[id];
+    for (const error of ['sign-in-error', 'register-error', 'forgot-error']) $(error).textContent = '';
+    $(id).querySelector('input')?.focus();
+  }
+
+  /**
+   * A mail_disabled answer (Mail:Enabled is false: no addresses, no mail): from then on the page offers nothing
+   * that needs mail. The caller shows the answer's words.
+   */
+  function noteMailOff(result) {
+    if (result?.data?.error !== 'mail_disabled') return false;
+    mailOff = true;
+    for (const id of ['forgot-open', 'forgot-fields', 'register-email-field', 'email-form', 'email-resend', 'email-change-open']) {
+      $(id).hidden = true;
+    }
+    $('register-email').value = '';
+    return true;
+  }
+
+  function openForgot() {
+    showSignedOutForm('forgot-form');
+    $('forgot-sent').textContent = '';
+    $('forgot-fields').hidden = mailOff;
+    // what was typed at sign-in, if anything
+    if (!$('forgot-who').value) $('forgot-who').value = $('username').value;
+    $('forgot-who').focus();
+  }
+
+  async function forgotPassword(event) {
+    event.preventDefault();
+    const who = $('forgot-who').value.trim();
+    $('forgot-sent').textContent = '';
+    await submitting('forgot-send', 'forgot-error', async () => {
+      // a username holds no '@': anything with one is an address
+      const result = await call('POST', 'password/forgot', { body: who.includes('@') ? { email: who } : { username: who } });
+      if (result.status === 202) {
+        // the same words whether or not the account exists, and whether or not a mail goes out
+        $('forgot-fields').hidden = true;
+        $('forgot-sent').textContent = result.data.detail;
+        $('forgot-back').focus();
+      } else {
+        $('forgot-error').textContent = problemText(result);
+        noteMailOff(result);
+      }
+    });
+  }
+
+  async function register(event) {
+    event.preventDefault();
+    const username = $('register-username').value;
+    const password = $('register-password').value;
+    const email = $('register-email').value.trim();
+    let created = false;
+    await submitting('register', 'register-error', async () => {
+      const result = await call('POST', 'register', { body: email ? { username, password, email } : { username, password } });
+      created = result.status === 201;
+      if (!created) $('register-error').textContent = problemText(result);
+    });
+    if (!created) return;
+    for (const id of ['register-username', 'register-password', 'register-email']) $(id).value = '';
+    $('username').value = username;
+    showSignedOutForm('sign-in-form');
+    const how = email ? `, a new account: open the link mailed to ${email} to verify the address` : ', a new account';
+    await submitting('sign-in', 'sign-in-error', () => logIn(username, password, how));
+  }
+
+  // --- the pages a mailed link opens: #reset-password?token=… (POST /password/reset), #verify-email?token=…
+  // (POST /email/verify). The token is in the fragment, which the browser sends to no server and no Referer carries.
+
+  /** The page and token of a mailed link in the address bar, or null. The token leaves the address bar at once. */
+  function takeLink() {
+    const match = /^#(reset-password|verify-email)(?:\?(.*))?$/.exec(window.location.hash);
+    if (!match) return null;
+    // nothing left in the history, a bookmark or the address bar for the next person at this screen
+    history.replaceState(null, '', window.location.pathname + window.location.search);
+    return { page: match[1] === 'reset-password' ? 'reset' : 'verify', token: new URLSearchParams(match[2] || '').get('token') || '' };
+  }
+
+  function openLink(link) {
+    linkPage = link.page;
+    showSignedIn(session !== null);   // the other cards step aside
+    $('reset').hidden = linkPage !== 'reset';
+    $('verify').hidden = linkPage !== 'verify';
+    if (linkPage === 'reset') openReset(link.token);
+    else verifyEmail(link.token);
+  }
+
+  /**
+   * Back to the sign-in or session card, once the page-load refresh that a link's page put off has settled; after
+   * a reset, a session this page holds is checked (the reset ended every login of its account, if it was this one).
+   */
+  async function leaveLink({ afterReset = false } = {}) {
+    linkPage = null;
+    resetToken = null;
+    $('reset').hidden = true;
+    $('verify').hidden = true;
+    if (!sessionLookedFor) {
+      setStatus('Looking for a session…');
+      await refresh('page load');
+      return;
+    }
+    showSignedIn(session !== null);
+    if (!session) {
+      setStatus('Signed out. Sign in to get a token.');
+    } else if (afterReset) {
+      await refresh('password reset');
+    } else {
+      setStatus(`Signed in as ${session.payload.name}.`, 'ok');
+      loadPanels();
+    }
+  }
+
+  function openReset(token) {
+    resetToken = token;
+    for (const id of ['reset-password', 'reset-repeat']) $(id).value = '';
+    for (const id of ['reset-done', 'reset-error']) $(id).textContent = '';
+    $('reset-sign-in').hidden = true;
+    $('reset-new-link').hidden = true;
+    $('reset-form').hidden = false;
+    setStatus('Choose a new password.');
+    if (token) $('reset-password').focus();
+    else deadResetLink('The link has no token: open it from the mail again, whole.');
+  }
+
+  /** A link that cannot work (invalid, expired or used): no form, and the way to a new one. */
+  function deadResetLink(text) {
+    resetToken = null;
+    $('reset-form').hidden = true;
+    $('reset-error').textContent = text;
+    $('reset-new-link').hidden = mailOff;
+    setStatus('The reset link did not work.', 'warn');
+  }
+
+  async function resetPassword(event) {
+    event.preventDefault();
+    const password = $('reset-password').value;
+    if (password !== $('reset-repeat').value) {
+      $('reset-error').textContent = 'The two passwords differ.';
+      $('reset-repeat').select();
+      return;
+    }
+    await submitting('reset-save', 'reset-error', async () => {
+      const result = await call('POST', 'password/reset', { body: { token: resetToken, new_password: password } });
+      if (result.status === 204) {
+        resetToken = null;
+        $('reset-form').hidden = true;
+        for (const id of ['reset-password', 'reset-repeat']) $(id).value = '';
+        $('reset-done').textContent = 'Your password is changed, and every login of the account has ended, on every device. ' +
+          'Sign in with the new password.';
+        $('reset-sign-in').hidden = false;
+        $('reset-sign-in').focus();
+        setStatus('Password changed: sign in with the new one.', 'ok');
+      } else if (noteMailOff(result) || result.data?.error === 'invalid_reset_token' || result.data?.errors?.token) {
+        deadResetLink(problemText(result));
+      } else {
+        // the new password's problems (too short, too common, the username): the link still works
+        $('reset-error').textContent = problemText(result);
+        $('reset-password').select();
+      }
+    });
+  }
+
+  async function verifyEmail(token) {
+    $('verify-result').textContent = 'Checking the link…';
+    $('verify-error').textContent = '';
+    setStatus('Verifying the email address…');
+    let result = null;
+    try {
+      result = await call('POST', 'email/verify', { body: { token } });
+    } catch {
+      // shown below
+    }
+    if (linkPage !== 'verify') return;   // left meanwhile
+    if (result?.status === 200) {
+      $('verify-result').textContent = `${result.data.email} is verified: a forgotten password can now be reset through it.`;
+      setStatus('Email address verified.', 'ok');
+    } else {
+      $('verify-result').textContent = 'The address is not verified.';
+      $('verify-error').textContent = result ? problemText(result) : 'The service did not answer.';
+      noteMailOff(result);
+      setStatus('The verification link did not work.', 'warn');
+    }
+    $('verify-done').focus();
+  }
+
+  // --- the account's email address on the session card: GET /me, PUT /me/email, POST /me/email/verification
+
+  const emailCall = (method, path, body) => sessionCall('email-error', method, path, body);
+
+  function resetEmailPanel() {
+    emailStatus = null;
+    for (const id of ['account-email', 'email-form']) $(id).hidden = true;
+    for (const id of ['email-new', 'email-password']) $(id).value = '';
+    for (const id of ['email', 'email-state', 'email-message', 'email-error']) $(id).textContent = '';
+  }
+
+  async function loadEmail() {
+    // a token good only for turning two-factor sign-in on cannot read /me
+    if (!session || session.enrollmentOnly) return;
+    const started = epoch;
+    $('account-email').hidden = false;
+    if (!emailStatus) $('email').textContent = 'Checking…';
+    const result = await emailCall('GET', 'me');
+    if (started !== epoch || result?.status !== 200) return;
+    showEmail(result.data);
+  }
+
+  function showEmail(status) {
+    if (!status) return;
+    emailStatus = status;
+    const { email, email_verified: verified } = status;
+    $('email').textContent = email || 'none';
+    $('email-state').textContent = email ? (verified ? 'verified' : 'not verified') : '';
+    $('email-state').className = `badge ${verified ? 'ok' : 'warn'}`;
+    const idle = $('email-form').hidden && !mailOff;
+    $('email-resend').hidden = !idle || !email || verified;
+    $('email-change-open').hidden = !idle;
+    $('email-change-open').textContent = email ? 'Change' : 'Add an address';
+  }
+
+  function openEmailForm() {
+    $('email-message').textContent = '';
+    $('email-error').textContent = '';
+    $('email-form').hidden = false;
+    showEmail(emailStatus);
+    $('email-new').focus();
+  }
+
+  function closeEmailForm() {
+    $('email-form').hidden = true;
+    for (const id of ['email-new', 'email-password']) $(id).value = '';
+    $('email-error').textContent = '';
+    showEmail(emailStatus);
+  }
+
+  async function changeEmail(event) {
+    event.preventDefault();
+    const result = await emailCall('PUT', 'me/email', { email: $('email-new').value.trim(), password: $('email-password').value });
+    if (noteMailOff(result) || result?.status !== 200) return;
+    closeEmailForm();
+    showEmail(result.data);
+    $('email-message').textContent = result.data.email_verified
+      ? `${result.data.email} is your address already, and verified.`
+      : `A mail to verify ${result.data.email} is on its way: open the link in it.`;
+  }
+
+  async function resendVerification() {
+    $('email-message').textContent = '';
+    $('email-resend').disabled = true;
+    const result = await emailCall('POST', 'me/email/verification');
+    $('email-resend').disabled = false;
+    if (!noteMailOff(result) && result?.status === 202) {
+      $('email-message').textContent = `Sent again to ${emailStatus.email}: open the link in it.`;
+    }
+  }
+
   async function signOut() {
     const token = session?.token;
     // forget the token first: whatever the server says, this page no longer uses it
@@ -444,6 +737,26 @@
   }
 
   $('sign-in-form').addEventListener('submit', signIn);
+  $('forgot-open').addEventListener('click', openForgot);
+  $('forgot-form').addEventListener('submit', forgotPassword);
+  $('forgot-back').addEventListener('click', () => showSignedOutForm('sign-in-form'));
+  $('register-open').addEventListener('click', () => showSignedOutForm('register-form'));
+  $('register-form').addEventListener('submit', register);
+  $('register-back').addEventListener('click', () => showSignedOutForm('sign-in-form'));
+  $('reset-form').addEventListener('submit', resetPassword);
+  $('reset-sign-in').addEventListener('click', async () => {
+    await leaveLink({ afterReset: true });
+    if (!session) showSignedOutForm('sign-in-form');
+  });
+  $('reset-new-link').addEventListener('click', async () => {
+    await leaveLink();
+    if (!session) openForgot();
+  });
+  $('verify-done').addEventListener('click', () => leaveLink());
+  $('email-change-open').addEventListener('click', openEmailForm);
+  $('email-cancel').addEventListener('click', closeEmailForm);
+  $('email-form').addEventListener('submit', changeEmail);
+  $('email-resend').addEventListener('click', resendVerification);
   $('mfa-step').addEventListener('submit', secondStep);
   $('mfa-step-toggle').addEventListener('click', () => setUseRecoveryCode(!useRecoveryCode));
   $('mfa-step-cancel').addEventListener('click', () => {
@@ -473,6 +786,16 @@
     refreshInMs: (ms) => session && scheduleRefresh(ms),
   });
 
-  // a reload forgets the access token: get a new one with the refresh cookie, if there is a valid one
-  refresh('page load');
+  // a mailed link opens its page, whether it loads this page or comes to it (same document, new fragment)
+  window.addEventListener('hashchange', () => {
+    const link = takeLink();
+    if (link) openLink(link);
+  });
+  const link = takeLink();
+  if (link) {
+    openLink(link);
+  } else {
+    // a reload forgets the access token: get a new one with the refresh cookie, if there is a valid one
+    refresh('page load');
+  }
 })();

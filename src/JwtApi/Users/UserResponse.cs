@@ -25,8 +25,8 @@ public sealed record UserResponse(
 /// <param name="Roles">The token's 'role' values.</param>
 /// <param name="ExpiresAt">When the token expires ('exp').</param>
 /// <param name="Email">The account's email address, or null (read from the account: addresses are kept out of tokens).</param>
-/// <param name="EmailVerified">True once a verification mail sent to the address was followed.</param>
-public sealed record MeResponse(string Id, string Username, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt, string? Email, bool EmailVerified);
+/// <param name="EmailVerified">True once a verification mail sent to the address was followed; null (as the address) while the database does not answer.</param>
+public sealed record MeResponse(string Id, string Username, IReadOnlyList<string> Roles, DateTimeOffset ExpiresAt, string? Email, bool? EmailVerified);
 
 /// <summary>One page of users, ordered by username.</summary>
 public sealed record UserPage(IReadOnlyList<UserResponse> Items, int Page, int PageSize, int Total);

@@ -58,12 +58,24 @@ public static class UsersEndpoints
         var token = AccessTokenClaims.Of(caller);
         // The address is read from the account, not carried in tokens: an access token goes to every API the
         // client calls and should say no more about the user than those need (RFC 9068 §6).
-        var email = Guid.TryParse(token.UserId, out var id)
-            ? await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => new { u.Email, u.EmailVerified }).FirstOrDefaultAsync(ct)
-            : null;
+        // The token alone authenticates and answers the rest: with the database down this still answers 200 (the
+        // address then null), as every protected read does.
+        (string? Email, bool Verified)? email = null;
+        try
+        {
+            if (Guid.TryParse(token.UserId, out var id) &&
+                await db.Users.AsNoTracking().Where(u => u.Id == id).Select(u => new { u.Email, u.EmailVerified }).FirstOrDefaultAsync(ct) is { } row)
+            {
+                email = (row.Email, row.EmailVerified);
+            }
+        }
+        catch (Exception e) when (DatabaseErrors.IsUnavailable(e))
+        {
+            email = null;
+        }
         return TypedResults.Ok(new MeResponse(
             token.UserId, token.Username, caller.FindAll(JwtClaimTypes.Role).Select(c => c.Value).ToList(), token.ExpiresAt,
-            email?.Email, email?.EmailVerified ?? false));
+            email?.Email, email?.Verified));
     }
 
     static async Task<Results<Ok<TokenResponse>, ValidationProblem, ProblemHttpResult>> ChangePassword(

@@ -2,7 +2,6 @@ using JwtApi.Auth;
 using JwtApi.Hosting;
 using JwtApi.Mail;
 using JwtApi.Storage;
-using JwtApi.Tokens;
 using JwtApi.Users;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -74,7 +73,7 @@ public static class RecoveryEndpoints
 
     static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ResetPassword(
         ResetPasswordRequest body, RecoveryTokens recoveryTokens, AppDb db, PasswordHasher hasher, PasswordPolicy policy,
-        TokenRevoker revoker, MailQueue mail, AuditLog audit, CancellationToken ct)
+        AccountChanges changes, MailQueue mail, AuditLog audit, CancellationToken ct)
     {
         var claims = await recoveryTokens.ReadResetAsync(body.Token);
         var user = claims is null ? null : await db.Users.AsNoTracking().FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
@@ -89,23 +88,14 @@ public static class RecoveryEndpoints
         }
         var newHash = await hasher.HashAsync(body.NewPassword, ct);
 
-        // Again at the write, in turn with every other account write on every instance: of two uses of one token
-        // at once, the second finds the password it was issued against already replaced.
-        await using var write = await AccountWrite.TakeTurnAsync(db, ct);
-        var target = await db.Users.FirstOrDefaultAsync(u => u.Id == claims.UserId, ct);
-        if (target is null || !claims.Fits(target))
+        // checked again at the write, in turn with every other account write on every instance
+        await using var write = await changes.BeginOperatorWriteAsync(ct);
+        if ((await changes.ResetPasswordAsync(write, claims.UserId, claims.Fits, newHash, ct)).User is null)
         {
             audit.PasswordResetRefused(claims.UserId);
             return RecoveryProblems.InvalidResetToken();
         }
-        target.PasswordHash = newHash;
-        // every refresh, device and mfa token of the user carries the old version; every access token is refused
-        revoker.EndAllTokensOf(target);
-        await db.SaveChangesAsync(ct);
-        await write.CommitAsync(ct);
-        revoker.Committed();
-        audit.PasswordReset(target.Id);
-        mail.Enqueue(RecoveryMails.PasswordChanged(target.Id));
+        mail.Enqueue(RecoveryMails.PasswordChanged(claims.UserId));
         return TypedResults.NoContent();
     }
 
@@ -137,9 +127,10 @@ public static class RecoveryEndpoints
         ChangeEmailRequest body, CurrentUser currentUser, SignIn signIn, AppDb db, MailQueue mail, TimeProvider time,
         AuditLog audit, HttpContext http, CancellationToken ct)
     {
-        if (EmailAddress.Parse(body.Email, out var error) is not { } email)
+        // a missing address is a field error here, where at /register it means "none"
+        if (UserAccounts.ParseEmail(body.Email ?? "", mailEnabled: true, out var errors) is not { } email)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["email"] = [error!] });
+            return TypedResults.ValidationProblem(errors ?? new() { ["email"] = ["Give the new email address."] });
         }
         var read = await currentUser.ReadAsync(role: null, ct);
         if (read.User is not { } user)

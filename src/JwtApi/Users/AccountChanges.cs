@@ -17,6 +17,9 @@ public enum AccountRefusal
 
     /// <summary>The change would leave no enabled admin.</summary>
     LastAdmin,
+
+    /// <summary>The row no longer fits what the change was asked against (a reset link mailed before the password changed).</summary>
+    Outdated,
 }
 
 /// <summary>What an account change came to: the user's row (changed, or already as asked), or why not.</summary>
@@ -41,7 +44,8 @@ public sealed class AccountChanges(AppDb db, TokenRevoker revoker, UserAccounts 
 {
     /// <summary>
     /// The operator's write: the account-write turn the API's writes take, without a caller to check (whoever can run
-    /// the CLI against the database is trusted with it). Every instance learns its revocations from the database.
+    /// the CLI against the database is trusted with it; a reset link proves itself through
+    /// <see cref="ResetPasswordAsync"/>). Every instance learns its revocations from the database.
     /// </summary>
     public async Task<AccountWrite> BeginOperatorWriteAsync(CancellationToken ct) =>
         new(await AccountWrite.TakeTurnAsync(db, ct), revoker, caller: null, refusal: null);
@@ -123,6 +127,23 @@ public sealed class AccountChanges(AppDb db, TokenRevoker revoker, UserAccounts 
             user.PasswordHash = passwordHash;
             revoker.EndAllTokensOf(user);
             return Task.FromResult(Audited(user, write.Caller?.Id == id ? "password_changed" : "password_reset"));
+        }, ct);
+
+    /// <summary>
+    /// Sets the password through a mailed reset link (already checked against the policy and hashed) and ends every
+    /// login of the user, when the row, read in the write, still fits the link: of two uses of one link at once, the
+    /// second finds the password it was issued against already replaced (<see cref="AccountRefusal.Outdated"/>).
+    /// </summary>
+    public Task<AccountChange> ResetPasswordAsync(AccountWrite write, Guid id, Func<User, bool> linkFits, string passwordHash, CancellationToken ct) =>
+        ChangeAsync(write, id, user =>
+        {
+            if (!linkFits(user))
+            {
+                return Task.FromResult(Refused(AccountRefusal.Outdated));
+            }
+            user.PasswordHash = passwordHash;
+            revoker.EndAllTokensOf(user);
+            return Task.FromResult(new Step(AccountRefusal.None, () => audit.PasswordReset(user.Id)));
         }, ct);
 
     /// <summary>

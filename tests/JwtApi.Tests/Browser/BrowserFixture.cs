@@ -35,8 +35,23 @@ public sealed class BrowserFixture : IDisposable
         App.Settings["Cors:AllowedOrigins:0"] = $"http://localhost:{AllowedOriginPort}";
         // a role only DemoMfaTests gives: its users must turn two-factor sign-in on before anything else
         App.Settings["Auth:RequireMfaFor:0"] = DemoMfaTests.RoleRequiringMfa;
-        _server = new(() => App.StartOnKestrel());
+        // mail to a real SMTP server, its links on the port the browser reaches the service at
+        App.UseMail(Smtp);
+        App.Settings["Mail:Links:ResetUrl"] = $"http://localhost:{ServerPort}/demo/#reset-password?token={{token}}";
+        App.Settings["Mail:Links:VerifyUrl"] = $"http://localhost:{ServerPort}/demo/#verify-email?token={{token}}";
+        _server = new(() => App.StartOnKestrel(ServerPort));
     }
+
+    /// <summary>The port of <see cref="Server"/>, chosen before it starts so the mailed links can name it.</summary>
+    public int ServerPort { get; } = FreePort();
+
+    /// <summary>The SMTP server on loopback that <see cref="Server"/> sends its mail to.</summary>
+    public SmtpTestServer Smtp { get; } = new();
+
+    /// <summary>The first mail to <paramref name="address"/> with <paramref name="subject"/> the SMTP server received.</summary>
+    public MimeKit.MimeMessage MailTo(string address, string subject) =>
+        Smtp.WaitForMailAsync(m => m.Message.To.Mailboxes.Any(b => b.Address == address) && m.Message.Subject == subject,
+            TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Message;
 
     /// <summary>
     /// A port for a page of another origin that the service allows (<c>Cors:AllowedOrigins</c>:
@@ -99,6 +114,12 @@ public sealed class BrowserFixture : IDisposable
             // the reason itself (no Chromium, a service that did not start), not the wrapper
             ExceptionDispatchInfo.Throw(failed.InnerExceptions[0]);
         }
+        // a tab an earlier test opened and did not close (it failed in between)
+        foreach (var tab in Driver.WindowHandles.Skip(1))
+        {
+            Driver.SwitchTo().Window(tab).Close();
+        }
+        Driver.SwitchTo().Window(Driver.WindowHandles[0]);
         Driver.Navigate().GoToUrl("about:blank");
         Driver.ExecuteCdpCommand("Network.clearBrowserCookies", []);
     }
@@ -122,5 +143,6 @@ public sealed class BrowserFixture : IDisposable
             _server.Value.Dispose();
         }
         App.Dispose();
+        Smtp.Dispose();
     }
 }

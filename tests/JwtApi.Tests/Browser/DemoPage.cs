@@ -183,6 +183,21 @@ public sealed class DemoPage(BrowserFixture browser)
         return this;
     }
 
+    /// <summary>Opens a mailed link in a new tab, as a mail client does; <see cref="CloseTab"/> goes back.</summary>
+    public DemoPage OpenLinkInNewTab(Uri link)
+    {
+        Driver.SwitchTo().NewWindow(WindowType.Tab);
+        return OpenLink(link);
+    }
+
+    /// <summary>Closes this tab and goes back to the first one.</summary>
+    public DemoPage CloseTab()
+    {
+        Driver.Close();
+        Driver.SwitchTo().Window(Driver.WindowHandles[0]);
+        return this;
+    }
+
     public string Url => Driver.Url;
 
     /// <summary>The verify page's outcome once POST /email/verify has answered: the result line and the error line.</summary>

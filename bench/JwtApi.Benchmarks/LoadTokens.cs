@@ -7,7 +7,8 @@ using Microsoft.Extensions.Options;
 namespace JwtApi.Benchmarks;
 
 /// <summary>
-/// Tokens for bench/load.sh, minted with the key the server under test was given (HS256, JWT_KEY): each for a
+/// Tokens for bench/load.sh, minted with the key the servers under test were given (HS256 JWT_KEY, or RS256
+/// JWT_PRIVATE_KEY_PATH with JWT_ALGORITHM=RS256): each for a
 /// new user id, so every one is distinct.
 /// <list type="bullet">
 /// <item><c>mint N FILE</c>: N tokens, one per line, for wrk to send.</item>
@@ -19,9 +20,25 @@ public static class LoadTokens
 {
     public static int Run(string[] args)
     {
-        var key = Environment.GetEnvironmentVariable("JWT_KEY") ?? throw new InvalidOperationException("Set JWT_KEY to the server's Jwt:SigningKey.");
-        var options = new JwtOptions { Issuer = "jwtapi", Audience = "jwtapi", Algorithm = SigningAlgorithms.HS256 };
-        var signing = SigningKeys.Hmac(Convert.FromBase64String(key), "hs-");
+        // the server's key: JWT_KEY (Jwt:SigningKey, HS256), or with JWT_ALGORITHM=RS256 the PEM at JWT_PRIVATE_KEY_PATH
+        var algorithm = Environment.GetEnvironmentVariable("JWT_ALGORITHM") ?? SigningAlgorithms.HS256;
+        SigningKey signing;
+        if (algorithm == SigningAlgorithms.HS256)
+        {
+            var key = Environment.GetEnvironmentVariable("JWT_KEY") ?? throw new InvalidOperationException("Set JWT_KEY to the server's Jwt:SigningKey.");
+            signing = SigningKeys.Hmac(Convert.FromBase64String(key), "hs-");
+        }
+        else if (!SigningKeys.TryAsymmetric(algorithm, File.ReadAllText(Environment.GetEnvironmentVariable("JWT_PRIVATE_KEY_PATH")
+                     ?? throw new InvalidOperationException("Set JWT_PRIVATE_KEY_PATH to the server's Jwt:PrivateKeyPath.")),
+                     "JWT_PRIVATE_KEY_PATH", requirePrivate: true, out var asymmetric, out var error))
+        {
+            throw new InvalidOperationException(error);
+        }
+        else
+        {
+            signing = asymmetric!;
+        }
+        var options = new JwtOptions { Issuer = "jwtapi", Audience = "jwtapi", Algorithm = algorithm };
         var refresh = new RefreshKey(SigningKeys.Hmac(new byte[32], "rt-"));
         var issuer = new TokenIssuer(new SigningKeys(signing, []), new RefreshTokens(refresh, Options.Create(options), TimeProvider.System),
             Options.Create(options), TimeProvider.System, BenchTelemetry.Create());

@@ -23,7 +23,7 @@ public class TokenBenchmarks
     public string Algorithm { get; set; } = SigningAlgorithms.HS256;
 
     private readonly JsonWebTokenHandler _handler = new() { MapInboundClaims = false };
-    private CachingTokenHandler _cached = null!;
+    private readonly ValidatedTokenCache _cache = new(10_000, TimeProvider.System);
     private TokenIssuer _issuer = null!;
     private TokenValidationParameters _parameters = null!;
     private SigningKey _key = null!;
@@ -48,11 +48,13 @@ public class TokenBenchmarks
         var lastDot = _token.LastIndexOf('.');
         _signingInput = Encoding.ASCII.GetBytes(_token[..lastDot]);
         _signature = Base64UrlEncoder.DecodeBytes(_token[(lastDot + 1)..]);
-        _cached = new CachingTokenHandler(new JsonWebTokenHandler { MapInboundClaims = false }, new ValidatedTokenCache(10_000, TimeProvider.System));
-        if (!_cached.ValidateTokenAsync(_token, _parameters).GetAwaiter().GetResult().IsValid)
+        var validated = _handler.ValidateTokenAsync(_token, _parameters).GetAwaiter().GetResult();
+        if (!validated.IsValid)
         {
             throw new InvalidOperationException("The benchmark token does not validate.");
         }
+        _cache.Add(_token, validated, _parameters.ClockSkew);   // the second sighting is admitted
+        _cache.Add(_token, validated, _parameters.ClockSkew);
     }
 
     [Benchmark(Description = "issue (TokenIssuer)")]
@@ -61,8 +63,8 @@ public class TokenBenchmarks
     [Benchmark(Description = "validate (JsonWebTokenHandler + JwtApi's parameters)")]
     public async Task<bool> Validate() => (await _handler.ValidateTokenAsync(_token, _parameters)).IsValid;
 
-    [Benchmark(Description = "validate, repeated token (CachingTokenHandler, as JwtBearer runs it)")]
-    public async Task<bool> ValidateCached() => (await _cached.ValidateTokenAsync(_token, _parameters)).IsValid;
+    [Benchmark(Description = "validate, repeated token (a ValidatedTokenCache hit, as BearerEvents answers it)")]
+    public bool ValidateCached() => _cache.TryGet(_token, out var hit) && hit.IsValid;
 
     [Benchmark(Baseline = true, Description = "raw verify (crypto floor)")]
     public bool RawVerify() => _key.Key switch

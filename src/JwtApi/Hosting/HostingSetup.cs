@@ -31,7 +31,15 @@ public static class HostingSetup
     public static WebApplication MapHealth(this WebApplication app)
     {
         app.MapHealthChecks("/health").AllowAnonymous().WithTags("Health");
-        app.MapHealthChecks("/health/live", new() { Predicate = _ => false }).AllowAnonymous().WithTags("Health");
+        // checks nothing, so it needs none of the health-check machinery (a scope, a report, its writer): the same
+        // answer and headers as the checks' endpoints, for a fraction of the cost, as often as probes come
+        app.MapGet("/health/live", static (HttpResponse response) =>
+        {
+            response.Headers.CacheControl = "no-store, no-cache";
+            response.Headers.Pragma = "no-cache";
+            response.Headers.Expires = "Thu, 01 Jan 1970 00:00:00 GMT";
+            return TypedResults.Text("Healthy", "text/plain");
+        }).AllowAnonymous().WithTags("Health").ExcludeFromDescription();
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains(ReadyTag) })
             .AllowAnonymous().WithTags("Health");
         return app;

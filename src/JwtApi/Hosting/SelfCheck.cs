@@ -138,9 +138,7 @@ public static class SelfCheck
     /// would then find nothing.
     /// </summary>
     public static SelfCheckFinding? InboundClaimMapping(JwtBearerOptions bearer) =>
-        bearer.MapInboundClaims || bearer.TokenHandlers
-            .Select(h => h is CachingTokenHandler caching ? caching.Inner : h)
-            .OfType<JsonWebTokenHandler>().Any(h => h.MapInboundClaims)
+        bearer.MapInboundClaims || bearer.TokenHandlers.OfType<JsonWebTokenHandler>().Any(h => h.MapInboundClaims)
             ? new SelfCheckFinding(
                 "JwtBearer's MapInboundClaims is on: claims such as 'role' and 'sub' are renamed to long URIs and the " +
                 "role checks fail. Leave MapInboundClaims = false (Tokens/TokensSetup.cs).", Fatal: true)

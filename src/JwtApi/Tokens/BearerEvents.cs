@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using JwtApi.Hosting;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -44,22 +45,55 @@ public static class BearerEvents
     /// </summary>
     public const int MaxTokenLength = 8192;
 
-    public static JwtBearerEvents Create(RevocationList revocations, SigningKeys keys, Telemetry telemetry, TimeSpan accessTokenLifetime) => new()
+    /// <param name="revocations">This instance's revocation list.</param>
+    /// <param name="keys">The keys, to name a refused algorithm.</param>
+    /// <param name="telemetry">Counts refusals.</param>
+    /// <param name="accessTokenLifetime">The longest lifetime a token of ours has.</param>
+    /// <param name="cache">
+    /// Tokens that passed every check before: a hit is accepted in <c>OnMessageReceived</c>, before JwtBearer clones
+    /// its validation parameters and runs its handler, after the same revocation check as a first sighting.
+    /// </param>
+    public static JwtBearerEvents Create(
+        RevocationList revocations, SigningKeys keys, Telemetry telemetry, TimeSpan accessTokenLifetime, ValidatedTokenCache? cache = null) => new()
     {
         OnMessageReceived = context =>
         {
             // Before JwtBearer parses it: base64 decoding and JSON reading of a huge token is work an attacker
             // gets for free, once per request.
             var token = BearerToken(context.Request);
-            if (token is { Length: > MaxTokenLength })
+            if (token is null)
+            {
+                return Task.CompletedTask;
+            }
+            if (token.Length > MaxTokenLength)
             {
                 context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
             }
             // Before the validated-token cache, which is keyed on the token string: another spelling of a cached
             // token's signature would miss it and validate, so it is refused here, on every request.
-            else if (token is not null && AccessTokenValidation.HasNonCanonicalSignature(token))
+            else if (AccessTokenValidation.HasNonCanonicalSignature(token))
             {
                 context.Fail(new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url."));
+            }
+            else if (cache is not null && cache.TryGet(token, out var hit) && hit.SecurityToken is JsonWebToken cached)
+            {
+                // validated before, and unexpired: what is left of OnTokenValidated is the revocation check
+                if (revocations.IsRevoked(cached))
+                {
+                    context.Fail(new SecurityTokenRevokedException("The token has been revoked."));
+                }
+                else
+                {
+                    context.Principal = new ClaimsPrincipal(hit.ClaimsIdentity);
+                    context.Properties.ExpiresUtc = cached.ValidTo;
+                    context.Properties.IssuedUtc = cached.ValidFrom;
+                    context.Success();
+                }
+            }
+            else
+            {
+                // JwtBearer reads the header again; handing it the token spares it that
+                context.Token = token;
             }
             return Task.CompletedTask;
         },
@@ -79,6 +113,19 @@ public static class BearerEvents
             else if (revocations.IsRevoked(token))
             {
                 context.Fail(new SecurityTokenRevokedException("The token has been revoked."));
+            }
+            // Only a token that passed every check is remembered (on its second sighting); a revoked one may be
+            // later, and is refused then by the check above, which a hit goes through too.
+            else if (cache is not null && context.Principal?.Identity is ClaimsIdentity identity)
+            {
+                cache.Add(token.EncodedToken, new TokenValidationResult
+                {
+                    IsValid = true,
+                    SecurityToken = token,
+                    ClaimsIdentity = identity,
+                    Issuer = token.Issuer,
+                    TokenType = token.Typ,
+                }, context.Options.TokenValidationParameters.ClockSkew);
             }
             return Task.CompletedTask;
         },

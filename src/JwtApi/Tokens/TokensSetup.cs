@@ -42,14 +42,14 @@ public static class TokensSetup
                 bearer.MapInboundClaims = false;
                 bearer.TokenValidationParameters = AccessTokenValidation.Parameters(jwt.Value, keys);
                 // The size limit is a second line behind BearerEvents' check, for a token that reaches the handler
-                // some other way. The cache skips the signature check for tokens already validated.
-                var handler = new JsonWebTokenHandler { MapInboundClaims = false, MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength };
+                // some other way.
                 bearer.TokenHandlers.Clear();
-                bearer.TokenHandlers.Add(cache.Enabled ? new CachingTokenHandler(handler, cache) : handler);
+                bearer.TokenHandlers.Add(new JsonWebTokenHandler { MapInboundClaims = false, MaximumTokenSizeInBytes = BearerEvents.MaxTokenLength });
                 // No Authority or MetadataAddress: keys come from configuration only, never from the network
                 // or from the token itself (jwk, jku, x5u headers are ignored).
                 bearer.SaveToken = false;
-                bearer.Events = BearerEvents.Create(revocations, keys, telemetry, jwt.Value.AccessTokenLifetime);
+                // The validated-token cache answers a repeated token in OnMessageReceived, before the handler runs.
+                bearer.Events = BearerEvents.Create(revocations, keys, telemetry, jwt.Value.AccessTokenLifetime, cache.Enabled ? cache : null);
             });
         return builder;
     }

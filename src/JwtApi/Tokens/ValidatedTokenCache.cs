@@ -22,8 +22,9 @@ public sealed class ValidationCacheOptions
 /// misses. An entry lives no longer than its token's <c>exp</c> plus the clock skew, the cache holds at most
 /// <see cref="ValidationCacheOptions.Size"/> entries (the least recently used go first, a generation at a time), and it only ever holds
 /// tokens signed by the current key set, which is fixed for the life of the process: a key change is a restart,
-/// and a restart empties it. A hit still goes through JwtBearer's events (revocation, the checks IdentityModel
-/// lacks) and through authorization.
+/// and a restart empties it. <see cref="BearerEvents"/> fills it in <c>OnTokenValidated</c> with tokens that passed
+/// every check, and answers a hit in <c>OnMessageReceived</c>, after the revocation check, before JwtBearer clones
+/// its validation parameters; a hit still goes through authorization.
 /// </summary>
 public sealed class ValidatedTokenCache : IDisposable
 {
@@ -166,32 +167,4 @@ public sealed class ValidatedTokenCache : IDisposable
     }
 
     public void Dispose() => Clear();
-}
-
-/// <summary>JwtBearer's token handler with <see cref="ValidatedTokenCache"/> in front of the signature check.</summary>
-public sealed class CachingTokenHandler(JsonWebTokenHandler inner, ValidatedTokenCache cache) : TokenHandler
-{
-    public JsonWebTokenHandler Inner => inner;
-
-    public override int MaximumTokenSizeInBytes
-    {
-        get => inner.MaximumTokenSizeInBytes;
-        set => inner.MaximumTokenSizeInBytes = value;
-    }
-
-    public override async Task<TokenValidationResult> ValidateTokenAsync(string token, TokenValidationParameters validationParameters)
-    {
-        if (cache.TryGet(token, out var cached))
-        {
-            return cached;
-        }
-        var result = await inner.ValidateTokenAsync(token, validationParameters);
-        cache.Add(token, result, validationParameters.ClockSkew);
-        return result;
-    }
-
-    public override Task<TokenValidationResult> ValidateTokenAsync(SecurityToken token, TokenValidationParameters validationParameters) =>
-        inner.ValidateTokenAsync(token, validationParameters);
-
-    public override SecurityToken ReadToken(string token) => inner.ReadToken(token);
 }

@@ -27,18 +27,20 @@ public static class Demo
             return app;
         }
         var files = new PhysicalFileProvider(folder);
-        app.UseDefaultFiles(new DefaultFilesOptions { RequestPath = Path, FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions
-        {
-            RequestPath = Path,
-            FileProvider = files,
-            OnPrepareResponse = context =>
+        // a branch entered under /demo only: every other request passes one path comparison, not two middlewares
+        app.UseWhen(http => http.Request.Path.StartsWithSegments(Path), demo => demo
+            .UseDefaultFiles(new DefaultFilesOptions { RequestPath = Path, FileProvider = files })
+            .UseStaticFiles(new StaticFileOptions
             {
-                context.Context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
-                // a new release's script is picked up at once: revalidated each time, cheap with ETags
-                context.Context.Response.Headers.CacheControl = "no-cache";
-            },
-        });
+                RequestPath = Path,
+                FileProvider = files,
+                OnPrepareResponse = context =>
+                {
+                    context.Context.Response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+                    // a new release's script is picked up at once: revalidated each time, cheap with ETags
+                    context.Context.Response.Headers.CacheControl = "no-cache";
+                },
+            }));
         return app;
     }
 }

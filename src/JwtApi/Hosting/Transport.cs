@@ -121,8 +121,12 @@ public static class Transport
 
     public static WebApplication UseTransport(this WebApplication app)
     {
-        // first, so that the HTTPS redirect, throttling and the audit log all see the real client and scheme
-        app.UseForwardedHeaders();
+        // first, so that the HTTPS redirect, throttling and the audit log all see the real client and scheme;
+        // with no proxy configured the headers are ignored, so the middleware is left out altogether
+        if (app.Services.GetRequiredService<IOptions<ProxyOptions>>().Value.Enabled)
+        {
+            app.UseForwardedHeaders();
+        }
         app.Use((http, next) =>
         {
             // on starting, so that error answers (whose headers the exception handler clears) get them too
@@ -149,7 +153,11 @@ public static class Transport
             app.UseHsts();
             app.UseHttpsRedirection();
         }
-        app.UseCors();
+        // with no origin configured there is no policy to apply: no middleware either
+        if (app.Services.GetRequiredService<IOptions<CrossOriginOptions>>().Value.AllowedOrigins.Length > 0)
+        {
+            app.UseCors();
+        }
         return app;
     }
 }

@@ -1,19 +1,29 @@
 #!/usr/bin/env bash
-# Load numbers for docs/PERFORMANCE.md, in one run: a Release build of JwtApi on loopback, pinned to one core,
-# driven by wrk pinned to another. Every wrk run is bounded by its duration, every other step by `timeout`, and
-# every process this starts is stopped by its PID on exit.
+# Load numbers for docs/PERFORMANCE.md: JwtApi against a stock JwtBearer service (bench/StockJwtBearer: the same
+# keys, issuer, audience and tokens), in interleaved rounds so that both meet the same machine. Each server runs
+# pinned to one core, wrk pinned to the other. Every wrk run is bounded by its duration, every other step by
+# `timeout`, and every process this starts is stopped by its PID on exit.
 #
-#   bash bench/load.sh     # DURATION=10 WARMUP=10 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 DISTINCT=1000000
+#   bash bench/load.sh     # ROUNDS=3 DURATION=10 WARMUP=5 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 EXTRAS=1 DISTINCT=1000000
+#
+# A round runs both services (the order alternating between rounds), each with HS256 and then RS256: the
+# anonymous endpoint (/health/live), GET /me with one token repeated, and with HS256 GET /me with a token never
+# seen before on every request (minted with the service's key, one file per round for both). The report gives,
+# for each figure and for each ratio paired within a round, the median and the range over the rounds.
+# EXTRAS=1 then measures JwtApi alone: the load script's own limit (the every-token-new script over one repeated
+# token), /me while /login is saturated, and memory after DISTINCT distinct tokens.
 #
 # Needs wrk (installed from Debian's packages if missing), openssl, curl, python3, taskset.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-10}
-WARMUP=${WARMUP:-10}   # seconds of load before each measured server, so JIT tiering and the GC settle first
+WARMUP=${WARMUP:-5}   # seconds of each load before it is measured, so JIT tiering and the GC settle first
 CONNS=${CONNS:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+EXTRAS=${EXTRAS:-1}
 DISTINCT=${DISTINCT:-1000000}
 PORT=${PORT:-5099}
 BASE=http://127.0.0.1:$PORT
@@ -30,73 +40,86 @@ cleanup() {
 trap cleanup EXIT
 
 echo "# building (Release)" >&2
-timeout 600 dotnet publish src/JwtApi/JwtApi.csproj -c Release -o "$WORK/out" --nologo -v q >&2
+timeout 600 dotnet publish src/JwtApi/JwtApi.csproj -c Release -o "$WORK/jwtapi" --nologo -v q >&2
+timeout 600 dotnet publish bench/StockJwtBearer/StockJwtBearer.csproj -c Release -o "$WORK/stock" --nologo -v q >&2
 timeout 600 dotnet build bench/JwtApi.Benchmarks -c Release --nologo -v q >&2
 BENCH=$PWD/bench/JwtApi.Benchmarks/bin/Release/net10.0/JwtApi.Benchmarks.dll
 
 export JWT_KEY; JWT_KEY=$(openssl rand -base64 32)
+export JWT_PRIVATE_KEY_PATH=$WORK/rsa.pem
 REFRESH_KEY=$(openssl rand -base64 32)
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$WORK/rsa.pem" 2>/dev/null
+openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$JWT_PRIVATE_KEY_PATH" 2>/dev/null
+
+# tokens ALGORITHM COUNT FILE: access tokens of the shape JwtApi issues, signed with the servers' key
+tokens() { JWT_ALGORITHM=$1 timeout 600 dotnet "$BENCH" mint "$2" "$3"; }
+kid_of() { python3 -c 'import base64,json,sys; h=sys.argv[1].split(".")[0]; print(json.loads(base64.urlsafe_b64decode(h + "=" * (-len(h) % 4)))["kid"])' "$1"; }
 
 SERVER=
-# start_server ALGORITHM [extra VAR=value ...]
-start_server() {
-  local algorithm=$1; shift
-  rm -rf "$WORK/data" && mkdir -p "$WORK/data"
-  (cd "$WORK/out" && exec env ASPNETCORE_ENVIRONMENT=Production \
-    ConnectionStrings__Users="Data Source=$WORK/data/users.db" \
-    Jwt__Algorithm="$algorithm" Jwt__SigningKey="$JWT_KEY" Jwt__PrivateKeyPath="$WORK/rsa.pem" \
-    Jwt__RefreshSigningKey="$REFRESH_KEY" \
-    Seed__AdminUsername=loadadmin Seed__AdminPassword=load-admin-passphrase \
-    RateLimits__PerAddress__PermitLimit=1000000000 RateLimits__PerUsername__PermitLimit=1000000000 \
-    "$@" taskset -c "$SERVER_CPU" dotnet JwtApi.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
-  SERVER=$!
-  PIDS+=("$SERVER")
+wait_ready() {
   for _ in $(seq 150); do
-    curl -sf "$BASE/health" >/dev/null 2>&1 && return 0
+    curl -sf "$BASE/health/live" >/dev/null 2>&1 && return 0
     sleep 0.2
   done
   echo "the server did not start:" >&2; cat "$WORK/server.log" >&2; exit 1
 }
-
-stop_server() {
+# start SERVICE ALGORITHM [VAR=value ...]: JwtApi (Production, SQLite, limits lifted) or the stock service
+start() {
+  local service=$1 algorithm=$2; shift 2
+  if [ "$service" = jwtapi ]; then
+    rm -rf "$WORK/data" && mkdir -p "$WORK/data"
+    (cd "$WORK/jwtapi" && exec env ASPNETCORE_ENVIRONMENT=Production \
+      ConnectionStrings__Users="Data Source=$WORK/data/users.db" \
+      Jwt__Algorithm="$algorithm" Jwt__SigningKey="$JWT_KEY" Jwt__PrivateKeyPath="$JWT_PRIVATE_KEY_PATH" \
+      Jwt__RefreshSigningKey="$REFRESH_KEY" \
+      Seed__AdminUsername=loadadmin Seed__AdminPassword=load-admin-passphrase \
+      RateLimits__PerAddress__PermitLimit=1000000000 RateLimits__PerUsername__PermitLimit=1000000000 \
+      "$@" taskset -c "$SERVER_CPU" dotnet JwtApi.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
+  else
+    (cd "$WORK/stock" && exec env Jwt__Algorithm="$algorithm" Jwt__SigningKey="$JWT_KEY" \
+      Jwt__PrivateKeyPath="$JWT_PRIVATE_KEY_PATH" Jwt__KeyId="$KID" \
+      "$@" taskset -c "$SERVER_CPU" dotnet StockJwtBearer.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
+  fi
+  SERVER=$!
+  PIDS+=("$SERVER")
+  wait_ready
+}
+stop() {
   kill "$SERVER" 2>/dev/null || true
   wait "$SERVER" 2>/dev/null || true
 }
-
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
-
-login_token() {
-  curl -sf -X POST "$BASE/login" -H 'Content-Type: application/json' \
-    -d '{"username":"loadadmin","password":"load-admin-passphrase"}' |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
-}
 
 # wrk's latency to milliseconds
 to_ms() { awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n /= 1000; else if (v ~ /ms$/) n += 0; else if (v ~ /s$/) n *= 1000; printf "%.2f", n }'; }
 
-RESULTS=()
-# measure NAME [wrk args...]: one bounded wrk run on the client core; records requests/s, p50, p99
+RESULTS=$WORK/results.tsv   # round, figure, value
+record() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$RESULTS"; }
+
+# measure ROUND NAME [wrk args...]: a warm-up, then one bounded wrk run on the client core; records requests/s,
+# p99, the server's peak RSS during the run, and wrk's own CPU share (is the load generator the limit?)
 measure() {
-  local name=$1; shift
-  local out="$WORK/wrk-${name//[^A-Za-z0-9]/-}.txt"
-  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" >"$out" 2>&1
-  local rps p50 p99 non2xx
+  local round=$1 name=$2; shift 2
+  local out="$WORK/wrk.txt"
+  taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${WARMUP}s" "$@" >/dev/null 2>&1
+  local peak=0
+  ( while kill -0 "$SERVER" 2>/dev/null; do awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; sleep 0.5; done ) >"$WORK/rss.txt" 2>/dev/null &
+  local sampler=$!
+  /usr/bin/time -f "%P" -o "$WORK/wrk-cpu.txt" taskset -c "$CLIENT_CPU" wrk -t1 -c"$CONNS" -d"${DURATION}s" --latency "$@" >"$out" 2>&1
+  kill "$sampler" 2>/dev/null || true; wait "$sampler" 2>/dev/null || true
+  peak=$(sort -n "$WORK/rss.txt" | tail -1)
+  local rps p99 non2xx cpu
   rps=$(awk '/^Requests\/sec:/ {print $2}' "$out")
-  p50=$(to_ms "$(awk '$1 == "50%" {print $2}' "$out")")
   p99=$(to_ms "$(awk '$1 == "99%" {print $2}' "$out")")
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$out")
-  RESULTS+=("| $name | $rps | $p50 | $p99 | ${non2xx:-0} |")
-  echo "$name: $rps req/s, p50 $p50 ms, p99 $p99 ms, non-2xx ${non2xx:-0}" >&2
+  cpu=$(tr -d '%' <"$WORK/wrk-cpu.txt")
+  [ -z "$non2xx" ] || { echo "$name: $non2xx answers were not 2xx" >&2; exit 1; }
+  record "$round" "$name rps" "$rps"
+  record "$round" "$name p99" "$p99"
+  record "$round" "$name rss" "$((peak / 1024))"
+  record "$round" "$name wrk cpu" "$cpu"
+  echo "round $round, $name: $rps req/s, p99 $p99 ms, peak RSS $((peak / 1024)) MB, wrk CPU $cpu%" >&2
 }
-rps_of() { for row in "${RESULTS[@]}"; do [[ $row == "| $1 |"* ]] && echo "$row" | awk -F'|' '{print $3+0}'; done; }
-p99_of() { for row in "${RESULTS[@]}"; do [[ $row == "| $1 |"* ]] && echo "$row" | awk -F'|' '{print $5+0}'; done; }
 
-cat >"$WORK/login.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '{"username":"loadadmin","password":"load-admin-passphrase"}'
-LUA
 cat >"$WORK/tokens.lua" <<'LUA'
 local tokens, i = {}, 0
 for line in io.lines(os.getenv("TOKENS_FILE")) do tokens[#tokens + 1] = line end
@@ -105,62 +128,125 @@ request = function()
   return wrk.format("GET", "/me", { ["Authorization"] = "Bearer " .. tokens[i] })
 end
 LUA
+cat >"$WORK/login.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = '{"username":"loadadmin","password":"load-admin-passphrase"}'
+LUA
 
-for algorithm in HS256 RS256; do
-  echo "# $algorithm" >&2
-  start_server "$algorithm"
-  TOKEN=$(login_token)
-  DURATION=$WARMUP measure "warm-up" "$BASE/health/live" >/dev/null
-  DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
-  measure "$algorithm anonymous GET /health/live" "$BASE/health/live"
-  measure "$algorithm GET /me, one token repeated" -H "Authorization: Bearer $TOKEN" "$BASE/me"
-  if [ "$algorithm" = HS256 ]; then
-    # every request a token the server has not seen: enough for DURATION seconds at 40,000 requests/s
-    timeout 600 dotnet "$BENCH" mint $((40000 * DURATION)) "$WORK/tokens.txt"
-    TOKENS_FILE="$WORK/tokens.txt" measure "HS256 GET /me, every token new" -s "$WORK/tokens.lua" "$BASE"
-    CONNS=8 measure "POST /login (BCrypt cost 11)" -s "$WORK/login.lua" "$BASE/login"
-    # /me while /login is saturated: a login load on the client core for the whole /me run
-    taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d$((DURATION + 4))s -s "$WORK/login.lua" "$BASE/login" >"$WORK/wrk-saturate.txt" 2>&1 &
-    SATURATE=$!
-    PIDS+=("$SATURATE")
-    sleep 2
-    measure "HS256 GET /me while /login is saturated" -H "Authorization: Bearer $TOKEN" "$BASE/me"
-    wait "$SATURATE" || true
-  fi
-  stop_server
+for round in $(seq "$ROUNDS"); do
+  order="jwtapi stock"; [ $((round % 2)) = 0 ] && order="stock jwtapi"
+  # every request a token never seen before: enough for WARMUP + DURATION seconds at 40,000 requests/s
+  tokens HS256 $((40000 * (WARMUP + DURATION))) "$WORK/fresh.txt"
+  for service in $order; do
+    for algorithm in HS256 RS256; do
+      tokens "$algorithm" 1 "$WORK/one.txt"
+      TOKEN=$(cat "$WORK/one.txt")
+      KID=$(kid_of "$TOKEN")
+      start "$service" "$algorithm"
+      record "$round" "$service $algorithm idle rss" "$(( $(rss_kb) / 1024 ))"
+      measure "$round" "$service $algorithm anonymous" "$BASE/health/live"
+      measure "$round" "$service $algorithm /me repeated" -H "Authorization: Bearer $TOKEN" "$BASE/me"
+      if [ "$algorithm" = HS256 ]; then
+        TOKENS_FILE="$WORK/fresh.txt" measure "$round" "$service HS256 /me every token new" -s "$WORK/tokens.lua" "$BASE"
+      fi
+      stop
+    done
+  done
 done
 
-echo "# HS256 with the validated-token cache off" >&2
-start_server HS256 Jwt__ValidationCache__Size=0
-TOKEN=$(login_token)
-DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
-measure "HS256 GET /me, one token repeated, cache off" -H "Authorization: Bearer $TOKEN" "$BASE/me"
-TOKENS_FILE="$WORK/tokens.txt" measure "HS256 GET /me, every token new, cache off" -s "$WORK/tokens.lua" "$BASE"
-stop_server
+if [ "$EXTRAS" = 1 ]; then
+  echo "# JwtApi alone: the load script's limit, /me under a /login flood, memory over $DISTINCT distinct tokens" >&2
+  tokens HS256 1 "$WORK/one.txt"
+  TOKEN=$(cat "$WORK/one.txt")
+  start jwtapi HS256
+  # the every-token-new script with one token: what it can drive when the server has nothing new to validate
+  TOKENS_FILE="$WORK/one.txt" measure x "jwtapi HS256 /me every-token-new script, one token" -s "$WORK/tokens.lua" "$BASE"
+  measure x "jwtapi HS256 /me idle" -H "Authorization: Bearer $TOKEN" "$BASE/me"
+  taskset -c "$CLIENT_CPU" wrk -t1 -c16 -d$((WARMUP + DURATION + 4))s -s "$WORK/login.lua" "$BASE/login" >"$WORK/wrk-saturate.txt" 2>&1 &
+  SATURATE=$!
+  PIDS+=("$SATURATE")
+  sleep 2
+  measure x "jwtapi HS256 /me while /login is saturated" -H "Authorization: Bearer $TOKEN" "$BASE/me"
+  wait "$SATURATE" || true
+  stop
+  start jwtapi HS256
+  RSS_START=$(rss_kb)
+  taskset -c "$CLIENT_CPU" timeout 900 dotnet "$BENCH" send 10000 "$BASE/me" >&2
+  RSS_10K=$(rss_kb)
+  taskset -c "$CLIENT_CPU" timeout 1800 dotnet "$BENCH" send $((DISTINCT - 10000)) "$BASE/me" >&2
+  RSS_1M=$(rss_kb)
+  stop
+  record x "rss at start" $((RSS_START / 1024))
+  record x "rss after 10000 distinct tokens" $((RSS_10K / 1024))
+  record x "rss after $DISTINCT distinct tokens" $((RSS_1M / 1024))
+fi
 
-echo "# RSS over $DISTINCT distinct tokens (HS256, a fresh server)" >&2
-start_server HS256
-TOKEN=$(login_token)
-DURATION=$WARMUP measure "warm-up" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
-RSS_START=$(rss_kb)
-taskset -c "$CLIENT_CPU" timeout 900 dotnet "$BENCH" send 10000 "$BASE/me" >&2
-RSS_10K=$(rss_kb)
-taskset -c "$CLIENT_CPU" timeout 1800 dotnet "$BENCH" send $((DISTINCT - 10000)) "$BASE/me" >&2
-RSS_1M=$(rss_kb)
-stop_server
+echo
+echo "Machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); servers on core $SERVER_CPU, wrk on core $CLIENT_CPU; $ROUNDS rounds, $DURATION s per run after $WARMUP s of warm-up, $CONNS connections."
+echo
+python3 - "$RESULTS" <<'PY'
+import collections, statistics, sys
 
-echo
-echo "Machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); server on core $SERVER_CPU, wrk on core $CLIENT_CPU; $DURATION s per run, $CONNS connections."
-echo
-echo "| Run | Requests/s | p50 ms | p99 ms | non-2xx |"
-echo "|---|---:|---:|---:|---:|"
-for row in "${RESULTS[@]}"; do [[ $row == "| warm-up"* ]] || echo "$row"; done
-echo
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-echo "| Ratio | Value | Target |"
-echo "|---|---:|---|"
-echo "| HS256 /me (repeated token) ÷ anonymous | $(ratio "$(rps_of 'HS256 GET /me, one token repeated')" "$(rps_of 'HS256 anonymous GET /health/live')") | ≥ 0.90 |"
-echo "| RS256 /me (repeated token) ÷ anonymous | $(ratio "$(rps_of 'RS256 GET /me, one token repeated')" "$(rps_of 'RS256 anonymous GET /health/live')") | ≥ 0.90 |"
-echo "| HS256 /me (every token new) ÷ anonymous | $(ratio "$(rps_of 'HS256 GET /me, every token new')" "$(rps_of 'HS256 anonymous GET /health/live')") | ≥ 0.75 |"
-echo "| /me p99 with /login saturated ÷ idle p99 | $(ratio "$(p99_of 'HS256 GET /me while /login is saturated')" "$(p99_of 'HS256 GET /me, one token repeated')") | ≤ 3 |"
-echo "| RSS after $DISTINCT distinct tokens ÷ after 10,000 | $(ratio "$RSS_1M" "$RSS_10K") ($((RSS_START / 1024)) MB at start, $((RSS_10K / 1024)) MB, $((RSS_1M / 1024)) MB) | ≤ 1.10 |"
+rows = collections.defaultdict(dict)   # round -> figure -> value
+for line in open(sys.argv[1]):
+    rnd, figure, value = line.rstrip("\n").split("\t")
+    rows[rnd][figure] = float(value)
+rounds = sorted(r for r in rows if r != "x")
+
+def summary(values, digits):
+    if not values:
+        return "n/a"
+    m = statistics.median(values)
+    return f"{m:,.{digits}f} ({min(values):,.{digits}f}–{max(values):,.{digits}f})"
+
+print("| Figure | JwtApi | stock JwtBearer |")
+print("|---|---:|---:|")
+for alg in ("HS256", "RS256"):
+    for load in ("anonymous", "/me repeated") + (("/me every token new",) if alg == "HS256" else ()):
+        for unit, digits in (("rps", 0), ("p99", 2), ("rss", 0)):
+            label = {"rps": "requests/s", "p99": "p99 ms", "rss": "peak RSS MB"}[unit]
+            cells = [summary([rows[r][f"{s} {alg} {load} {unit}"] for r in rounds if f"{s} {alg} {load} {unit}" in rows[r]], digits)
+                     for s in ("jwtapi", "stock")]
+            print(f"| {alg} {load}, {label} | {cells[0]} | {cells[1]} |")
+    cells = [summary([rows[r][f"{s} {alg} idle rss"] for r in rounds], 0) for s in ("jwtapi", "stock")]
+    print(f"| {alg} RSS at idle after start, MB | {cells[0]} | {cells[1]} |")
+wrk = [v for r in rounds for k, v in rows[r].items() if k.endswith("wrk cpu")]
+print(f"| wrk's CPU share of its core, every run | {summary(wrk, 0)} % | |")
+
+def ratio(a, b):
+    return [rows[r][a] / rows[r][b] for r in rounds if a in rows[r] and rows[r].get(b)]
+
+print()
+print("| Ratio, paired within each round | Median (range) | Goal | Met |")
+print("|---|---:|---|---|")
+goals = [
+    ("HS256 /me repeated: JwtApi ÷ stock", "jwtapi HS256 /me repeated rps", "stock HS256 /me repeated rps", ">=", 1.3),
+    ("RS256 /me repeated: JwtApi ÷ stock", "jwtapi RS256 /me repeated rps", "stock RS256 /me repeated rps", ">=", 2.2),
+    ("HS256 JwtApi /me repeated ÷ its anonymous", "jwtapi HS256 /me repeated rps", "jwtapi HS256 anonymous rps", ">=", 0.9),
+    ("RS256 JwtApi /me repeated ÷ its anonymous", "jwtapi RS256 /me repeated rps", "jwtapi RS256 anonymous rps", ">=", 0.9),
+    ("HS256 /me every token new: JwtApi ÷ stock", "jwtapi HS256 /me every token new rps", "stock HS256 /me every token new rps", ">=", 1.0),
+    ("HS256 JwtApi /me every token new ÷ its anonymous", "jwtapi HS256 /me every token new rps", "jwtapi HS256 anonymous rps", ">=", 0.75),
+    ("HS256 anonymous: JwtApi ÷ stock", "jwtapi HS256 anonymous rps", "stock HS256 anonymous rps", None, None),
+    ("RS256 anonymous: JwtApi ÷ stock", "jwtapi RS256 anonymous rps", "stock RS256 anonymous rps", None, None),
+    ("HS256 peak RSS under /me load: JwtApi ÷ stock", "jwtapi HS256 /me repeated rss", "stock HS256 /me repeated rss", "<=", 1.25),
+]
+for label, a, b, op, goal in goals:
+    values = ratio(a, b)
+    m = statistics.median(values) if values else None
+    met = "" if goal is None or m is None else ("yes" if (m >= goal if op == ">=" else m <= goal) else "no")
+    print(f"| {label} | {summary(values, 2)} | {'' if goal is None else op.replace('>=', '≥ ').replace('<=', '≤ ') + str(goal)} | {met} |")
+
+x = rows.get("x", {})
+if x:
+    print()
+    print("| JwtApi alone (HS256) | Value | Goal |")
+    print("|---|---:|---|")
+    script = x.get("jwtapi HS256 /me every-token-new script, one token rps")
+    print(f"| every-token-new script over one repeated token, requests/s (the script's limit) | {script:,.0f} | |")
+    idle, busy = x.get("jwtapi HS256 /me idle p99"), x.get("jwtapi HS256 /me while /login is saturated p99")
+    print(f"| /me p99 with /login saturated ÷ idle p99 | {busy / idle:.2f} ({busy:.2f} ms ÷ {idle:.2f} ms) | ≤ 3 |")
+    start = x["rss at start"]; k10 = x["rss after 10000 distinct tokens"]
+    last = [k for k in x if k.startswith("rss after") and k != "rss after 10000 distinct tokens"][0]
+    print(f"| RSS {last[4:]} ÷ after 10,000 | {x[last] / k10:.2f} ({start:.0f} MB at start, {k10:.0f} MB, {x[last]:.0f} MB) | ≤ 1.10 |")
+PY

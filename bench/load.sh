@@ -4,14 +4,15 @@
 # pinned to one core, wrk pinned to the other. Every wrk run is bounded by its duration, every other step by
 # `timeout`, and every process this starts is stopped by its PID on exit.
 #
-#   bash bench/load.sh     # ROUNDS=3 DURATION=10 WARMUP=5 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 EXTRAS=1 DISTINCT=1000000
+#   bash bench/load.sh     # ROUNDS=3 DURATION=10 WARMUP=5 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 EXTRAS=1 DISTINCT=1000000 GC=1
 #
 # A round runs both services (the order alternating between rounds), each with HS256 and then RS256: the
 # anonymous endpoint (/health/live), GET /me with one token repeated, and with HS256 GET /me with a token never
 # seen before on every request (minted with the service's key, one file per round for both). The report gives,
 # for each figure and for each ratio paired within a round, the median and the range over the rounds.
 # EXTRAS=1 then measures JwtApi alone: the load script's own limit (the every-token-new script over one repeated
-# token), /me while /login is saturated, and memory after DISTINCT distinct tokens.
+# token), /me while /login is saturated, and memory after DISTINCT distinct tokens. GC=1 then runs JwtApi's /me
+# (HS256, repeated token) under each garbage-collector setting of GC_SETTINGS, ROUNDS times in turn.
 #
 # Needs wrk (installed from Debian's packages if missing), openssl, curl, python3, taskset.
 set -euo pipefail
@@ -25,6 +26,9 @@ SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
 EXTRAS=${EXTRAS:-1}
 DISTINCT=${DISTINCT:-1000000}
+GC=${GC:-1}
+# name=VAR=value,VAR=value: the settings compared (the image's are the Dockerfile's ENV lines)
+GC_SETTINGS=${GC_SETTINGS:-"server-datas=X=1 server-static=DOTNET_GCDynamicAdaptationMode=0 workstation=DOTNET_gcServer=0 workstation-nonconcurrent=DOTNET_gcServer=0,DOTNET_gcConcurrent=0 server-datas-small-gen0=DOTNET_GCgen0size=0x400000 no-tiered-pgo=DOTNET_TieredPGO=0 small-gen0-no-pgo=DOTNET_GCgen0size=0x400000,DOTNET_TieredPGO=0"}
 PORT=${PORT:-5099}
 BASE=http://127.0.0.1:$PORT
 
@@ -182,6 +186,22 @@ if [ "$EXTRAS" = 1 ]; then
   record x "rss after $DISTINCT distinct tokens" $((RSS_1M / 1024))
 fi
 
+if [ "$GC" = 1 ]; then
+  echo "# JwtApi under each GC setting" >&2
+  for round in $(seq "$ROUNDS"); do
+    for setting in $GC_SETTINGS; do
+      name=${setting%%=*}
+      IFS=, read -r -a vars <<<"${setting#*=}"
+      tokens HS256 1 "$WORK/one.txt"
+      TOKEN=$(cat "$WORK/one.txt")
+      start jwtapi HS256 "${vars[@]}"
+      record "gc$round" "gc $name idle rss" "$(( $(rss_kb) / 1024 ))"
+      measure "gc$round" "gc $name" -H "Authorization: Bearer $TOKEN" "$BASE/me"
+      stop
+    done
+  done
+fi
+
 echo
 echo "Machine: $(nproc) cores, $(awk -F: '/model name/ {print $2; exit}' /proc/cpuinfo | sed 's/^ //'); servers on core $SERVER_CPU, wrk on core $CLIENT_CPU; $ROUNDS rounds, $DURATION s per run after $WARMUP s of warm-up, $CONNS connections."
 echo
@@ -192,7 +212,7 @@ rows = collections.defaultdict(dict)   # round -> figure -> value
 for line in open(sys.argv[1]):
     rnd, figure, value = line.rstrip("\n").split("\t")
     rows[rnd][figure] = float(value)
-rounds = sorted(r for r in rows if r != "x")
+rounds = sorted(r for r in rows if r != "x" and not r.startswith("gc"))
 
 def summary(values, digits):
     if not values:
@@ -236,6 +256,16 @@ for label, a, b, op, goal in goals:
     m = statistics.median(values) if values else None
     met = "" if goal is None or m is None else ("yes" if (m >= goal if op == ">=" else m <= goal) else "no")
     print(f"| {label} | {summary(values, 2)} | {'' if goal is None else op.replace('>=', '≥ ').replace('<=', '≤ ') + str(goal)} | {met} |")
+
+gc_rounds = sorted(r for r in rows if r.startswith("gc"))
+if gc_rounds:
+    names = [k[3:-9] for k in rows[gc_rounds[0]] if k.startswith("gc ") and k.endswith(" idle rss")]
+    print()
+    print("| JwtApi HS256 /me repeated, by GC setting | requests/s | peak RSS MB | RSS at idle MB |")
+    print("|---|---:|---:|---:|")
+    for name in names:
+        cells = [summary([rows[r][f"gc {name} {unit}"] for r in gc_rounds if f"gc {name} {unit}" in rows[r]], 0) for unit in ("rps", "rss", "idle rss")]
+        print(f"| {name} | {cells[0]} | {cells[1]} | {cells[2]} |")
 
 x = rows.get("x", {})
 if x:

@@ -84,7 +84,9 @@ public static class ApiDocsSetup
     public static WebApplication MapApiDocs(this WebApplication app)
     {
         app.MapSwagger(setupAction: swagger => swagger.PreSerializeFilters.Add(TokenUrlFilter.Apply)).AllowAnonymous();
-        app.UseSwaggerUI(ui => ui.DocumentTitle = "JwtApi");
+        // Swagger UI's middleware matches every request's path with a regex and then looks for an embedded file:
+        // only requests under its prefix enter its branch
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), docs => docs.UseSwaggerUI(ui => ui.DocumentTitle = "JwtApi"));
         return app;
     }
 }

@@ -13,6 +13,9 @@ namespace JwtApi.Benchmarks;
 /// (so admitted), with their own parsed token and identity as JwtBearer makes them; managed heap after a full
 /// collection and RSS, after the first 10,000 and at the end. One KIND per process, so no run inherits another's
 /// heap.</item>
+/// <item><c>cache-compare flood [ROUNDS]</c>: the floods of ValidationCacheBenchmarks timed with a stopwatch, the
+/// caches taking turns round by round (the first round is warm-up), so a neighbour's load on a shared machine falls
+/// on all of them alike; the median of the rounds in operations per second.</item>
 /// </list>
 /// </summary>
 public static class ValidationCacheComparison
@@ -26,12 +29,13 @@ public static class ValidationCacheComparison
         ["cache-compare", "hitrate", .. var rest] => HitRate(rest is [var n] ? int.Parse(n, CultureInfo.InvariantCulture) : 3_000_000),
         ["cache-compare", "memory", var kind, .. var rest] =>
             Memory(Enum.Parse<CacheKind>(kind, ignoreCase: true), rest is [var n] ? int.Parse(n, CultureInfo.InvariantCulture) : 1_000_000),
+        ["cache-compare", "flood", .. var rest] => Flood(rest is [var r] ? int.Parse(r, CultureInfo.InvariantCulture) : 7),
         _ => Usage(),
     };
 
     private static int Usage()
     {
-        Console.Error.WriteLine($"usage: cache-compare hitrate [LOOKUPS] | cache-compare memory {string.Join('|', Kinds)} [TOKENS]");
+        Console.Error.WriteLine($"usage: cache-compare hitrate [LOOKUPS] | cache-compare flood [ROUNDS] | cache-compare memory {string.Join('|', Kinds)} [TOKENS]");
         return 2;
     }
 
@@ -70,6 +74,77 @@ public static class ValidationCacheComparison
             }
         }
         return 0;
+    }
+
+    private static int Flood(int rounds)
+    {
+        const int Ops = 200_000;
+        var exp = ValidationCacheLoad.Exp();
+        var fill = Enumerable.Range(0, Size).Select(n => ValidationCacheLoad.Token(n, exp)).ToArray();
+        var flood = Enumerable.Range(Size, Ops).Select(n => ValidationCacheLoad.Token(n, exp)).ToArray();
+        var result = ValidationCacheLoad.Result(fill[0]);
+        var modes = new (string Name, int Threads, int Offers)[]
+        {
+            ("seen once, 1 thread", 1, 1), ("seen once, 2 threads", 2, 1), ("admitted, 1 thread", 1, 2), ("admitted, 2 threads", 2, 2),
+        };
+        var rates = new Dictionary<(CacheKind, string), List<double>>();
+        for (var round = 0; round < rounds; round++)
+        {
+            foreach (var kind in Kinds.Skip(round % Kinds.Length).Concat(Kinds.Take(round % Kinds.Length)))
+            {
+                foreach (var (name, threads, offers) in modes)
+                {
+                    // a fresh cache full of other tokens each time: every flood token is new to it and its doorkeeper
+                    var cache = TokenCacheCandidates.Create(kind, Size, TimeProvider.System);
+                    foreach (var token in fill)
+                    {
+                        cache.Add(token, result, TimeSpan.Zero);
+                        cache.Add(token, result, TimeSpan.Zero);
+                    }
+                    void Run(int from, int to)
+                    {
+                        for (var i = from; i < to; i++)
+                        {
+                            if (!cache.TryGet(flood[i], out _))
+                            {
+                                for (var o = 0; o < offers; o++)
+                                {
+                                    cache.Add(flood[i], result, TimeSpan.Zero);
+                                }
+                            }
+                        }
+                    }
+                    var clock = Stopwatch.StartNew();
+                    if (threads == 1)
+                    {
+                        Run(0, Ops);
+                    }
+                    else
+                    {
+                        Parallel.Invoke(() => Run(0, Ops / 2), () => Run(Ops / 2, Ops));
+                    }
+                    clock.Stop();
+                    if (round > 0)
+                    {
+                        (rates.TryGetValue((kind, name), out var list) ? list : rates[(kind, name)] = []).Add(Ops / clock.Elapsed.TotalSeconds);
+                    }
+                }
+            }
+        }
+        Console.WriteLine($"{Ops:N0} new tokens a flood, cache size {Size:N0} (full), median of {rounds - 1} rounds after one of warm-up; lookups + offers a second");
+        Console.WriteLine($"| Cache | {string.Join(" | ", modes.Select(m => m.Name))} |");
+        Console.WriteLine($"|---|{string.Concat(modes.Select(_ => "---:|"))}");
+        foreach (var kind in Kinds)
+        {
+            Console.WriteLine($"| {kind} | {string.Join(" | ", modes.Select(m => Median(rates[(kind, m.Name)]).ToString("N0", CultureInfo.InvariantCulture)))} |");
+        }
+        return 0;
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static int Memory(CacheKind kind, int count)

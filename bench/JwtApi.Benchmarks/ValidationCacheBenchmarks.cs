@@ -4,8 +4,9 @@ using Microsoft.IdentityModel.Tokens;
 namespace JwtApi.Benchmarks;
 
 /// <summary>
-/// The validated-token cache, hand-written (Tokens/ValidatedTokenCache) against BitFaster.Caching's ConcurrentLru
-/// and ConcurrentTLru behind the same rules (<see cref="BitFasterTokenCache"/>), each full to its default size
+/// The validated-token cache, hand-written (<see cref="TwoGenerationTokenCache"/>, the replaced one) against
+/// BitFaster.Caching's ConcurrentLru (Tokens/ValidatedTokenCache now) and ConcurrentTLru behind the same rules
+/// (<see cref="BitFasterTokenCache"/>), each full to its default size
 /// (10,000): a hit on one hot token, and floods of tokens never seen before, looked up and added as
 /// CachingTokenHandler does, on one thread and on two. "Seen once" is the flood as it comes (each new token misses
 /// and is offered once: the doorkeeper turns it away); "admitted" offers each new token twice, so every one is

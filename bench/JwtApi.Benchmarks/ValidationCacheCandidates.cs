@@ -19,10 +19,12 @@ public interface ITokenCacheCandidate
 /// <summary>The candidates measured in docs/PERFORMANCE.md ("hand-written or BitFaster.Caching").</summary>
 public enum CacheKind
 {
-    /// <summary>Tokens/ValidatedTokenCache as it is: two generations and the doorkeeper.</summary>
+    /// <summary>The hand-written two generations and the doorkeeper (<see cref="TwoGenerationTokenCache"/>, the replaced one).</summary>
     HandWritten,
-    /// <summary>BitFaster's ConcurrentLru behind the same doorkeeper and expiry check.</summary>
+    /// <summary>BitFaster's ConcurrentLru (queues in equal thirds) behind the same doorkeeper and expiry check: Tokens/ValidatedTokenCache as shipped.</summary>
     Lru,
+    /// <summary>The same with BitFaster's default queues (hot, warm, cold 10/80/10).</summary>
+    LruFavorWarm,
     /// <summary>BitFaster's ConcurrentTLru (a per-cache time-to-live) behind the same doorkeeper and expiry check.</summary>
     TLru,
     /// <summary>ConcurrentLru with every valid token inserted on its first sighting: what the doorkeeper is worth.</summary>
@@ -33,14 +35,15 @@ public static class TokenCacheCandidates
 {
     public static ITokenCacheCandidate Create(CacheKind kind, int size, TimeProvider time) => kind switch
     {
-        CacheKind.HandWritten => new HandWrittenCandidate(new ValidatedTokenCache(size, time)),
-        CacheKind.Lru => new BitFasterTokenCache(size, time, timeToLive: null, doorkeeper: true),
-        CacheKind.TLru => new BitFasterTokenCache(size, time, BitFasterTokenCache.LongestTokenLife, doorkeeper: true),
-        CacheKind.LruNoDoorkeeper => new BitFasterTokenCache(size, time, timeToLive: null, doorkeeper: false),
+        CacheKind.HandWritten => new TwoGenerationTokenCache(size, time),
+        CacheKind.Lru => new ShippedCandidate(new ValidatedTokenCache(size, time)),
+        CacheKind.LruFavorWarm => new BitFasterTokenCache(new FavorWarmPartition(size), time, timeToLive: null, doorkeeper: true),
+        CacheKind.TLru => new BitFasterTokenCache(new EqualCapacityPartition(size), time, BitFasterTokenCache.LongestTokenLife, doorkeeper: true),
+        CacheKind.LruNoDoorkeeper => new BitFasterTokenCache(new EqualCapacityPartition(size), time, timeToLive: null, doorkeeper: false),
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
-    private sealed class HandWrittenCandidate(ValidatedTokenCache cache) : ITokenCacheCandidate
+    private sealed class ShippedCandidate(ValidatedTokenCache cache) : ITokenCacheCandidate
     {
         public bool TryGet(string token, [NotNullWhen(true)] out TokenValidationResult? result) => cache.TryGet(token, out result);
         public void Add(string token, TokenValidationResult result, TimeSpan clockSkew) => cache.Add(token, result, clockSkew);
@@ -49,10 +52,11 @@ public static class TokenCacheCandidates
 }
 
 /// <summary>
-/// ValidatedTokenCache with its two generations replaced by BitFaster.Caching's ConcurrentLru or ConcurrentTLru and
-/// every other rule kept line for line: the whole token as key, the doorkeeper (optional here, to measure it), the
-/// entry's ValidUntil checked on every hit on the injected TimeProvider (a TLru's time-to-live is one for the whole
-/// cache and runs on its own clock, so it cannot stand in for a token's exp), and the identity copied per hit.
+/// ValidatedTokenCache on BitFaster.Caching's ConcurrentLru or ConcurrentTLru through their common interface, with
+/// every rule of the shipped one kept line for line (Lru is measured on the shipped class itself): the whole token
+/// as key, the doorkeeper (optional here, to measure it), the entry's ValidUntil checked on every hit on the injected
+/// TimeProvider (a TLru's time-to-live is one for the whole cache and runs on its own clock, so it cannot stand in
+/// for a token's exp), and the identity copied per hit.
 /// </summary>
 public sealed class BitFasterTokenCache : ITokenCacheCandidate
 {
@@ -62,13 +66,13 @@ public sealed class BitFasterTokenCache : ITokenCacheCandidate
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (long)TimeSpan.FromDays(1).TotalSeconds;
     private const int DoorkeeperSlots = 1 << 16;
 
-    private readonly ICache<string, Entry> _lru;   // one interface call per operation, as the adapter adds to the hand-written one
+    private readonly ICache<string, Entry> _lru;   // one interface call more per operation than the shipped class
     private readonly TimeProvider _time;
     private readonly int[]? _seen;
 
     private sealed record Entry(SecurityToken Token, string? Issuer, string? TokenType, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
 
-    public BitFasterTokenCache(int size, TimeProvider time, TimeSpan? timeToLive, bool doorkeeper)
+    public BitFasterTokenCache(ICapacityPartition size, TimeProvider time, TimeSpan? timeToLive, bool doorkeeper)
     {
         _time = time;
         _seen = doorkeeper ? new int[DoorkeeperSlots] : null;

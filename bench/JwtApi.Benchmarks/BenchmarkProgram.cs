@@ -14,6 +14,10 @@ public static class BenchmarkProgram
         {
             return LoadTokens.Run(args);   // bench/load.sh's token supply
         }
+        if (args is ["cache-compare", ..])
+        {
+            return ValidationCacheComparison.Run(args);   // the validated-token caches' hit rate and memory
+        }
         BenchmarkSwitcher.FromAssembly(typeof(BenchmarkProgram).Assembly).Run(args);
         return 0;
     }

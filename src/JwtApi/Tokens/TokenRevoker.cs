@@ -40,9 +40,14 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         Key = tokenId,
         RevokedAt = Now,
         ExpiresAt = expiresAt.ToUnixTimeSeconds() + AcceptedPastExpiry,
+        ListedUntil = expiresAt.ToUnixTimeSeconds() + AcceptedPastExpiry,
     });
 
-    /// <summary>One login on one device: its refresh tokens and the access tokens they produced.</summary>
+    /// <summary>
+    /// One login on one device: its refresh tokens and the access tokens they produced. Its access tokens are gone
+    /// within one access-token lifetime, so instances list it in memory only that long; the row stays in the
+    /// database, where <c>/refresh</c> looks, until the family's refresh tokens are all expired.
+    /// </summary>
     public void Family(string familyId) => Stage(new Revocation
     {
         Kind = RevocationKind.Family,
@@ -50,6 +55,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         RevokedAt = Now,
         // no token of the family can outlive its absolute lifetime plus one access token's life
         ExpiresAt = LatestAccessTokenExpiry + (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds + AcceptedPastExpiry,
+        ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
     });
 
     /// <summary>
@@ -75,6 +81,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
             RevokedAt = Now,
             MinTokenVersion = client.TokenVersion,
             ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
+            ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
         });
     }
 
@@ -88,11 +95,13 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         RevokedAt = Now,
         MinTokenVersion = minVersion,
         ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
+        ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
     });
 
     /// <summary>
     /// Whether a login (token family) was logged out: the database, not only the in-memory mirror, so a logout on
-    /// another instance counts at once here.
+    /// another instance counts at once here, and a logout older than one access-token lifetime (no longer listed
+    /// in memory, see <see cref="Revocation.ListedUntil"/>) still counts.
     /// </summary>
     public async Task<bool> IsFamilyRevokedAsync(string familyId, CancellationToken ct) =>
         list.IsFamilyRevoked(familyId) ||

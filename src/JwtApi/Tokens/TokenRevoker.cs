@@ -47,16 +47,31 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
     /// One login on one device: its refresh tokens and the access tokens they produced. Its access tokens are gone
     /// within one access-token lifetime, so instances list it in memory only that long; the row stays in the
     /// database, where <c>/refresh</c> looks, until the family's refresh tokens are all expired.
+    /// <paramref name="authTime"/> is the family's <c>auth_time</c> when a refresh token of it is at hand.
     /// </summary>
-    public void Family(string familyId) => Stage(new Revocation
+    public void Family(string familyId, DateTimeOffset? authTime = null)
     {
-        Kind = RevocationKind.Family,
-        Key = familyId,
-        RevokedAt = Now,
+        var listedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry;
+        var absolute = (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds;
         // no token of the family can outlive its absolute lifetime plus one access token's life
-        ExpiresAt = LatestAccessTokenExpiry + (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds + AcceptedPastExpiry,
-        ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
-    });
+        var expiresAt = LatestAccessTokenExpiry + absolute + AcceptedPastExpiry;
+        if (authTime is { } began)
+        {
+            // Every refresh token of the family shares its auth_time and is refused past auth_time plus the absolute
+            // lifetime (on the reading instance's clock, up to the skew behind this one). Not the presented token's
+            // own exp: rotation leaves older refresh tokens valid, so a later one of the same family, refreshed
+            // since, may expire after it.
+            expiresAt = Math.Min(expiresAt, began.ToUnixTimeSeconds() + absolute + AcceptedPastExpiry);
+        }
+        Stage(new Revocation
+        {
+            Kind = RevocationKind.Family,
+            Key = familyId,
+            RevokedAt = Now,
+            ExpiresAt = Math.Max(expiresAt, listedUntil),
+            ListedUntil = listedUntil,
+        });
+    }
 
     /// <summary>
     /// Everything the user holds now: the version bump ends every refresh token, and the user revocation

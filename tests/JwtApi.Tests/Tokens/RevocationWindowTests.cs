@@ -79,6 +79,29 @@ public sealed class RevocationWindowTests : IDisposable
     }
 
     [Fact]
+    public async Task KeepsALoggedOutFamilyInTheDatabaseUntilItsAbsoluteExpiryGivenItsRefreshToken()
+    {
+        using var app = new JwtApiFactory { Storage = _storage };
+        var loggedInAt = app.Time.GetUtcNow().ToUnixTimeSeconds();
+        var pair = await app.LoginPairAsync(await app.CreateUserAsync());
+        app.Time.Advance(TimeSpan.FromDays(3));
+        var loggedOutAt = app.Time.GetUtcNow().ToUnixTimeSeconds();
+
+        (await app.ClientWithToken(pair.Access).PostAsJsonAsync("/logout", new { refresh_token = pair.Refresh }))
+            .Should().HaveStatusCode(HttpStatusCode.NoContent);
+
+        var options = app.JwtOptions;
+        var skew = (long)options.ClockSkew.TotalSeconds;
+        var family = new JsonWebToken(pair.Access).GetClaim(JwtClaimTypes.FamilyId).Value;
+        using var scope = app.Services.CreateScope();
+        var row = await scope.ServiceProvider.GetRequiredService<AppDb>().Revocations.SingleAsync(r => r.Key == family);
+        // auth_time + 30 days (+ twice the skew), not 30 days from the logout
+        row.ExpiresAt.Should().Be(loggedInAt + (long)options.RefreshTokenAbsoluteLifetime.TotalSeconds + 2 * skew);
+        // an access token issued up to the logout: iat up to a skew ahead, lifetime up to a skew longer, then accepted a skew past exp elsewhere
+        row.ListedUntil.Should().Be(loggedOutAt + (long)options.AccessTokenLifetime.TotalSeconds + 4 * skew);
+    }
+
+    [Fact]
     public async Task ListsOldRowsConservativelyAfterTheMigration()
     {
         using var app = new JwtApiFactory { Storage = _storage };

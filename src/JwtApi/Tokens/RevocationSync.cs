@@ -50,6 +50,7 @@ public sealed class RevocationSync(
     private readonly SemaphoreSlim _gate = new(1, 1);
     // The highest id read, and at what time each round had read up to where (oldest first).
     private long _cursor;
+    internal long Cursor => _cursor;
     private readonly Queue<(DateTimeOffset ReadAt, long Cursor)> _seen = new();
     // The ids at or below this were read at least Lookback ago: incremental rounds ask for the ids above it.
     private long _floor;
@@ -105,7 +106,15 @@ public sealed class RevocationSync(
             var now = readAt.ToUnixTimeSeconds();
             var cpu = Environment.CpuUsage.TotalTime;
             var started = Stopwatch.GetTimestamp();   // the real time it took, for the log: not the injected clock
-            var rows = await Listed(db, now, after: full ? null : _floor).ToListAsync(ct);
+            if (full)
+            {
+                // The highest id in the table, listed or not, counts as read: otherwise, with only old rows in it
+                // (none read), the cursor would stay behind them and every incremental round would walk them all
+                // by id. Read before the rows, so every committed row up to it is among them if still listed.
+                _cursor = Math.Max(_cursor, await db.Revocations.MaxAsync(r => (long?)r.Id, ct) ?? 0);
+            }
+            // a floor of 0 (the first Lookback after start) bounds nothing: read as a full reload does, by ListedUntil
+            var rows = await Listed(db, now, after: full || _floor == 0 ? null : _floor).ToListAsync(ct);
             foreach (var row in rows)
             {
                 list.Add(row);
@@ -118,10 +127,8 @@ public sealed class RevocationSync(
             if (full)
             {
                 list.Prune(now);
-                // the ExpiresAt index finds them; a row's ExpiresAt is never before its ListedUntil, so nothing
-                // still listed goes
-                var pruned = await db.Revocations.Where(r => r.ExpiresAt < now).OrderBy(r => r.ExpiresAt).Take(PruneBatch)
-                    .ExecuteDeleteAsync(ct);
+                // a row's ExpiresAt is never before its ListedUntil, so nothing still listed goes
+                var pruned = await Expired(db, now).ExecuteDeleteAsync(ct);
                 logger.LogDebug(
                     "Revocation list reloaded in {ElapsedMs:F1} ms ({CpuMs:F1} ms process CPU): {Rows} rows read, {Count} in memory, {Pruned} expired rows pruned",
                     Stopwatch.GetElapsedTime(started).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds,
@@ -151,6 +158,10 @@ public sealed class RevocationSync(
         }
         return listed;
     }
+
+    /// <summary>The rows a full reload deletes: at most <see cref="PruneBatch"/> past their ExpiresAt, found by its index.</summary>
+    internal static IQueryable<Revocation> Expired(AppDb db, long now) =>
+        db.Revocations.Where(r => r.ExpiresAt < now).OrderBy(r => r.ExpiresAt).Take(PruneBatch);
 
     /// <summary>Remembers how far this round read, and lets go of the ids every round of the last Lookback has had a chance to see.</summary>
     private void AdvanceFloor(DateTimeOffset readAt)

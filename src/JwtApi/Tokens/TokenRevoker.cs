@@ -33,6 +33,13 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
     /// </summary>
     private long LatestAccessTokenExpiry => Now + Skew + (long)_options.AccessTokenLifetime.TotalSeconds + Skew;
 
+    /// <summary>
+    /// A /refresh that found the family unrevoked just before a logout committed still issues its access token
+    /// after it: within its two queries' command timeouts (30 s each) and the signing. A family stays listed that
+    /// much longer, so such a token is refused for its whole life too.
+    /// </summary>
+    public static readonly TimeSpan RefreshInFlight = TimeSpan.FromMinutes(1);
+
     /// <summary>One access token, until it would have expired anyway.</summary>
     public void AccessToken(string tokenId, DateTimeOffset expiresAt) => Stage(new Revocation
     {
@@ -51,7 +58,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
     /// </summary>
     public void Family(string familyId, DateTimeOffset? authTime = null)
     {
-        var listedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry;
+        var listedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry + (long)RefreshInFlight.TotalSeconds;
         var absolute = (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds;
         // no token of the family can outlive its absolute lifetime plus one access token's life
         var expiresAt = LatestAccessTokenExpiry + absolute + AcceptedPastExpiry;

@@ -40,6 +40,11 @@ public sealed class RevocationWindowTests : IDisposable
 
         var list = app.Services.GetRequiredService<RevocationList>();
         list.Count.Should().Be(3);
+        // incremental rounds go on from the table's last id, not from the last listed row's, behind the old ones
+        using (var scope = app.Services.CreateScope())
+        {
+            sync.Cursor.Should().Be(await scope.ServiceProvider.GetRequiredService<AppDb>().Revocations.MaxAsync(r => r.Id));
+        }
         list.IsFamilyRevoked("recent-1").Should().BeTrue();
         list.IsFamilyRevoked("old-1").Should().BeFalse();
         var family = new JsonWebToken(pair.Access).GetClaim(JwtClaimTypes.FamilyId).Value;
@@ -57,7 +62,7 @@ public sealed class RevocationWindowTests : IDisposable
     }
 
     [Fact]
-    public async Task LoadsListedRowsThroughTheirIndexOnSqlite()
+    public async Task LoadsAndPrunesThroughIndexesOnSqlite()
     {
         if (_storage.IsPostgres)
         {
@@ -71,11 +76,14 @@ public sealed class RevocationWindowTests : IDisposable
 
         var fullReload = await PlanAsync(db, RevocationSync.Listed(db, now, after: null));
         var incremental = await PlanAsync(db, RevocationSync.Listed(db, now, after: 1));
+        var pruning = await PlanAsync(db, RevocationSync.Expired(db, now));
 
         fullReload.Should().Contain(step => step.Contains("USING INDEX IX_revocations_ListedUntil", StringComparison.Ordinal))
             .And.NotContain(step => step.StartsWith("SCAN", StringComparison.Ordinal));
         incremental.Should().NotContain(step => step.StartsWith("SCAN", StringComparison.Ordinal),
             "an incremental round reads by id or by ListedUntil, never the whole table");
+        pruning.Should().Contain(step => step.Contains("INDEX IX_revocations_ExpiresAt", StringComparison.Ordinal))
+            .And.NotContain(step => step.StartsWith("SCAN", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -97,8 +105,9 @@ public sealed class RevocationWindowTests : IDisposable
         var row = await scope.ServiceProvider.GetRequiredService<AppDb>().Revocations.SingleAsync(r => r.Key == family);
         // auth_time + 30 days (+ twice the skew), not 30 days from the logout
         row.ExpiresAt.Should().Be(loggedInAt + (long)options.RefreshTokenAbsoluteLifetime.TotalSeconds + 2 * skew);
-        // an access token issued up to the logout: iat up to a skew ahead, lifetime up to a skew longer, then accepted a skew past exp elsewhere
-        row.ListedUntil.Should().Be(loggedOutAt + (long)options.AccessTokenLifetime.TotalSeconds + 4 * skew);
+        // an access token issued up to the logout (or by a refresh in flight then): iat up to a skew ahead, lifetime
+        // up to a skew longer, then accepted a skew past exp on an instance whose clock is a skew behind
+        row.ListedUntil.Should().Be(loggedOutAt + 60 + (long)options.AccessTokenLifetime.TotalSeconds + 4 * skew);
     }
 
     [Fact]
@@ -120,20 +129,27 @@ public sealed class RevocationWindowTests : IDisposable
         await migrator.MigrateAsync();
 
         var rows = await db.Revocations.AsNoTracking().Where(r => r.Key.StartsWith("migrated-")).ToDictionaryAsync(r => r.Key);
-        rows["migrated-family"].ListedUntil.Should().Be(now + 4800, "1 h lifetime and 5 min skew, the largest settings");
+        rows["migrated-family"].ListedUntil.Should().Be(now + 4860, "1 h lifetime and 5 min skew, the largest settings, and a refresh in flight");
         rows["migrated-jti"].ListedUntil.Should().Be(now + 900);
     }
 
     /// <summary>
-    /// <see cref="OldLogouts"/> logouts of the past month (listed until long ago, kept for weeks) and three recent
-    /// ones, each set in one statement.
+    /// Three recent logouts and <see cref="OldLogouts"/> of the past month (listed until long ago, kept for
+    /// weeks), each set in one statement.
     /// </summary>
     private async Task FillAsync(JwtApiFactory app, long now)
     {
         using var scope = app.Services.CreateScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDb>();
         db.Database.SetCommandTimeout(TimeSpan.FromMinutes(2));
-        long oldRevokedAt = now - 10 * 86_400, oldListedUntil = oldRevokedAt + 4800, oldExpiresAt = now + 20 * 86_400;
+        long oldRevokedAt = now - 10 * 86_400, oldListedUntil = oldRevokedAt + 4860, oldExpiresAt = now + 20 * 86_400;
+        // the recent ones first: the table's last ids are old logouts, as when nothing was revoked lately
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO revocations ("Kind", "Key", "RevokedAt", "MinTokenVersion", "ExpiresAt", "ListedUntil")
+            VALUES (2, 'recent-1', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000}),
+                   (2, 'recent-2', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000}),
+                   (2, 'recent-3', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000})
+            """);
         if (_storage.IsPostgres)
         {
             await db.Database.ExecuteSqlAsync($"""
@@ -149,12 +165,6 @@ public sealed class RevocationWindowTests : IDisposable
                 SELECT 2, 'old-' || i, {oldRevokedAt}, 0, {oldExpiresAt}, {oldListedUntil} FROM n
                 """);
         }
-        await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO revocations ("Kind", "Key", "RevokedAt", "MinTokenVersion", "ExpiresAt", "ListedUntil")
-            VALUES (2, 'recent-1', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000}),
-                   (2, 'recent-2', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000}),
-                   (2, 'recent-3', {now - 60}, 0, {now + 30 * 86_400}, {now + 1000})
-            """);
     }
 
     /// <summary>The steps of SQLite's plan for <paramref name="query"/>, with its parameters bound.</summary>

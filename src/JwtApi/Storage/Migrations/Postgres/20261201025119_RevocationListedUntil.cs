@@ -19,12 +19,13 @@ namespace JwtApi.Storage.Migrations.Postgres
 
             // Rows from before: an access token or user revocation is listed for as long as it is kept; a family
             // for as long as an access token issued before its logout can live at the largest settings (1 h
-            // lifetime, 5 min skew: TokenRevoker lists it until revoked + skew + lifetime + skew + 2 skew), never
-            // past the row's own expiry. Plain SQL that SQLite and PostgreSQL read alike.
+            // lifetime, 5 min skew: TokenRevoker lists it until revoked + skew + lifetime + skew + 2 skew + 1 min
+            // for a refresh in flight), never past the row's own expiry. Plain SQL that SQLite and PostgreSQL
+            // read alike.
             migrationBuilder.Sql(
                 """
                 UPDATE revocations SET "ListedUntil" = CASE
-                    WHEN "Kind" = 2 AND "RevokedAt" + 4800 < "ExpiresAt" THEN "RevokedAt" + 4800
+                    WHEN "Kind" = 2 AND "RevokedAt" + 4860 < "ExpiresAt" THEN "RevokedAt" + 4860
                     ELSE "ExpiresAt" END;
                 """);
 

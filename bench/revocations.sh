@@ -31,6 +31,7 @@ cleanup() {
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+trap 'exit 143' TERM INT HUP   # so a stopped run cleans up too
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
   echo "port $PORT is taken: set PORT" >&2; exit 1
@@ -107,7 +108,7 @@ fill() {
     has_listed=$(timeout 60 psql "$PG_URL/revbench" -tAc "SELECT count(*) FROM information_schema.columns WHERE table_name = 'revocations' AND column_name = 'ListedUntil'")
   fi
   if [ "$has_listed" = 1 ]; then
-    columns="$columns, \"ListedUntil\""; values="$values, $((revoked + 4800))"
+    columns="$columns, \"ListedUntil\""; values="$values, $((revoked + 4860))"
   fi
   local key
   if [ "$db" = sqlite ]; then

@@ -195,7 +195,7 @@ public static class AuthEndpoints
         TokenRevoker revoker, RefreshCookie cookie, HttpResponse response, CancellationToken ct)
     {
         var access = AccessTokenClaims.Of(caller);
-        string? otherFamily = null;
+        RefreshClaims? presented = null;
         if (!string.IsNullOrEmpty(body?.RefreshToken))
         {
             // an expired refresh token still names its family; one of another user's never does
@@ -207,7 +207,7 @@ public static class AuthEndpoints
                     ["refresh_token"] = ["This is not a refresh token of the caller."],
                 });
             }
-            otherFamily = claims.FamilyId;
+            presented = claims;
         }
         await using var write = await currentUser.BeginWriteAsync(role: null, ct);
         if (write.Refusal is { } refusal)
@@ -215,9 +215,14 @@ public static class AuthEndpoints
             return refusal;
         }
         revoker.AccessToken(access.TokenId, access.ExpiresAt);
-        foreach (var family in new[] { access.FamilyId, otherFamily }.OfType<string>().Distinct())
+        // a presented refresh token's auth_time bounds how long its family's row must stay (see TokenRevoker.Family)
+        if (access.FamilyId is { } family)
         {
-            revoker.Family(family);
+            revoker.Family(family, family == presented?.FamilyId ? presented.AuthTime : null);
+        }
+        if (presented is not null && presented.FamilyId != access.FamilyId)
+        {
+            revoker.Family(presented.FamilyId, presented.AuthTime);
         }
         await db.SaveChangesAsync(ct);
         await write.CommitAsync(ct);

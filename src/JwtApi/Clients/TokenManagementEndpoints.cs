@@ -130,7 +130,7 @@ public static class TokenManagementEndpoints
                 // refresh tokens are users' only: a registered client never holds one of its own
                 if (client is null && !await revoker.IsFamilyRevokedAsync(refresh.FamilyId, ct))
                 {
-                    revoker.Family(refresh.FamilyId);
+                    revoker.Family(refresh.FamilyId, refresh.AuthTime);
                 }
                 break;
             }

@@ -63,7 +63,8 @@ public abstract class AppDb : DbContext, IDataProtectionKeyContext
         revocation.Property(r => r.Id).ValueGeneratedOnAdd();
         revocation.Property(r => r.Key).HasMaxLength(64);
         revocation.HasIndex(r => new { r.Kind, r.Key });
-        revocation.HasIndex(r => r.ExpiresAt);
+        revocation.HasIndex(r => r.ExpiresAt);   // pruning the table
+        revocation.HasIndex(r => r.ListedUntil);   // loading the in-memory list: recent rows only
 
         var client = modelBuilder.Entity<JwtApi.Clients.Client>();
         client.ToTable("clients");

@@ -20,8 +20,18 @@ public sealed class Revocation
     /// <summary>For <see cref="RevocationKind.User"/>: access tokens whose <c>ver</c> is lower are refused.</summary>
     public int MinTokenVersion { get; init; }
 
-    /// <summary>Unix seconds after which no token this covers can be valid anyway: the row may go.</summary>
+    /// <summary>
+    /// Unix seconds after which no token this covers can be valid anyway: the row may go from the database. For a
+    /// family that is the life of its refresh tokens (days), which <c>/refresh</c> checks in the database.
+    /// </summary>
     public long ExpiresAt { get; init; }
+
+    /// <summary>
+    /// Unix seconds until which every instance keeps the row in memory (<see cref="RevocationList"/>), at most
+    /// <see cref="ExpiresAt"/>: as long as an access token it covers can be accepted. Equal to ExpiresAt but for a
+    /// family, whose access tokens are gone within one access-token lifetime while its refresh tokens live on.
+    /// </summary>
+    public long ListedUntil { get; init; }
 }
 
 public enum RevocationKind

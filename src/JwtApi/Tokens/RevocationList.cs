@@ -6,14 +6,16 @@ namespace JwtApi.Tokens;
 /// <summary>
 /// This instance's in-memory copy of the revocation table: what the bearer pipeline consults on every request,
 /// in O(1) and without I/O. Filled at start-up, kept current by <see cref="RevocationSync"/>, and updated at
-/// once for revocations made here.
+/// once for revocations made here. Each entry stays until its row's <see cref="Revocation.ListedUntil"/>: as long
+/// as an access token it covers can be accepted, which for a logged-out family is far shorter than its row
+/// stays in the database for <c>/refresh</c>.
 /// </summary>
 public sealed class RevocationList
 {
     private readonly ConcurrentDictionary<string, long> _accessTokens = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, long> _families = new(StringComparer.Ordinal);
-    // sub -> (lowest token version still accepted, row expiry)
-    private readonly ConcurrentDictionary<string, (int MinVersion, long ExpiresAt)> _users = new(StringComparer.Ordinal);
+    // key -> Revocation.ListedUntil; sub -> (lowest token version still accepted, ListedUntil)
+    private readonly ConcurrentDictionary<string, (int MinVersion, long ListedUntil)> _users = new(StringComparer.Ordinal);
 
     public int Count => _accessTokens.Count + _families.Count + _users.Count;
 
@@ -37,6 +39,10 @@ public sealed class RevocationList
     private static int VersionOf(JsonWebToken token) =>
         token.TryGetPayloadValue<int>(JwtClaimTypes.TokenVersion, out var ver) ? ver : -1;
 
+    /// <summary>
+    /// A family logged out within the last access-token lifetime or so; an older logout is only in the database
+    /// (<see cref="TokenRevoker.IsFamilyRevokedAsync"/> asks both).
+    /// </summary>
     public bool IsFamilyRevoked(string familyId) => _families.ContainsKey(familyId);
 
     public void Add(Revocation revocation)
@@ -44,38 +50,38 @@ public sealed class RevocationList
         switch (revocation.Kind)
         {
             case RevocationKind.AccessToken:
-                _accessTokens[revocation.Key] = revocation.ExpiresAt;
+                _accessTokens[revocation.Key] = revocation.ListedUntil;
                 break;
             case RevocationKind.Family:
-                _families[revocation.Key] = revocation.ExpiresAt;
+                _families[revocation.Key] = revocation.ListedUntil;
                 break;
             case RevocationKind.User:
-                _users.AddOrUpdate(revocation.Key, (revocation.MinTokenVersion, revocation.ExpiresAt),
-                    (_, old) => (Math.Max(old.MinVersion, revocation.MinTokenVersion), Math.Max(old.ExpiresAt, revocation.ExpiresAt)));
+                _users.AddOrUpdate(revocation.Key, (revocation.MinTokenVersion, revocation.ListedUntil),
+                    (_, old) => (Math.Max(old.MinVersion, revocation.MinTokenVersion), Math.Max(old.ListedUntil, revocation.ListedUntil)));
                 break;
         }
     }
 
-    /// <summary>Drops entries whose tokens have all expired by <paramref name="now"/> (Unix seconds).</summary>
+    /// <summary>Drops entries listed until before <paramref name="now"/> (Unix seconds): no access token they cover is accepted any more.</summary>
     public void Prune(long now)
     {
-        foreach (var (key, expiresAt) in _accessTokens)
+        foreach (var (key, listedUntil) in _accessTokens)
         {
-            if (expiresAt < now)
+            if (listedUntil < now)
             {
                 _accessTokens.TryRemove(key, out _);
             }
         }
-        foreach (var (key, expiresAt) in _families)
+        foreach (var (key, listedUntil) in _families)
         {
-            if (expiresAt < now)
+            if (listedUntil < now)
             {
                 _families.TryRemove(key, out _);
             }
         }
         foreach (var (key, entry) in _users)
         {
-            if (entry.ExpiresAt < now)
+            if (entry.ListedUntil < now)
             {
                 _users.TryRemove(key, out _);
             }

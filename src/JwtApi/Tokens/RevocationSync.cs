@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using JwtApi.Storage;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -5,9 +6,11 @@ using Microsoft.Extensions.Options;
 namespace JwtApi.Tokens;
 
 /// <summary>
-/// Keeps <see cref="RevocationList"/> in step with the revocation table: everything unexpired at start-up
-/// (so a restart loses nothing), then every <see cref="JwtOptions.RevocationSyncInterval"/> the rows other
-/// instances added. Every few rounds it reloads in full and prunes expired rows.
+/// Keeps <see cref="RevocationList"/> in step with the revocation table: every row still listed
+/// (<see cref="Revocation.ListedUntil"/> not passed) at start-up, so a restart loses nothing, then every
+/// <see cref="JwtOptions.RevocationSyncInterval"/> the rows other instances added. Every few rounds it reloads
+/// in full and prunes expired rows. Only rows within about one access-token lifetime of their revocation are
+/// read: a month of logouts stays in the database (for <c>/refresh</c>) and costs a load nothing.
 /// </summary>
 /// <remarks>
 /// Ids are not a commit order. PostgreSQL hands out an identity value when the row is inserted, not when its
@@ -31,6 +34,12 @@ public sealed class RevocationSync(
     public const int FullReloadEvery = 12;
 
     /// <summary>
+    /// At most this many expired rows are deleted per full reload: after a long stop, the backlog goes over a few
+    /// rounds rather than in one statement that holds the table (on SQLite, the whole database) for seconds.
+    /// </summary>
+    public const int PruneBatch = 10_000;
+
+    /// <summary>
     /// How long an incremental round keeps re-reading ids it has seen: past the time one SaveChanges can hold
     /// an allocated id uncommitted (its INSERT and COMMIT each time out after 30 s by default, and the commit
     /// follows the insert at once), so a row that commits out of id order still arrives at the next round.
@@ -41,6 +50,7 @@ public sealed class RevocationSync(
     private readonly SemaphoreSlim _gate = new(1, 1);
     // The highest id read, and at what time each round had read up to where (oldest first).
     private long _cursor;
+    internal long Cursor => _cursor;
     private readonly Queue<(DateTimeOffset ReadAt, long Cursor)> _seen = new();
     // The ids at or below this were read at least Lookback ago: incremental rounds ask for the ids above it.
     private long _floor;
@@ -94,25 +104,35 @@ public sealed class RevocationSync(
             var db = scope.ServiceProvider.GetRequiredService<AppDb>();
             var readAt = time.GetUtcNow();
             var now = readAt.ToUnixTimeSeconds();
-            var after = full ? 0 : _floor;
-            var rows = await db.Revocations.AsNoTracking()
-                .Where(r => r.Id > after && r.ExpiresAt >= now)
-                .OrderBy(r => r.Id)
-                .ToListAsync(ct);
+            var cpu = Environment.CpuUsage.TotalTime;
+            var started = Stopwatch.GetTimestamp();   // the real time it took, for the log: not the injected clock
+            if (full)
+            {
+                // The highest id in the table, listed or not, counts as read: otherwise, with only old rows in it
+                // (none read), the cursor would stay behind them and every incremental round would walk them all
+                // by id. Read before the rows, so every committed row up to it is among them if still listed.
+                _cursor = Math.Max(_cursor, await db.Revocations.MaxAsync(r => (long?)r.Id, ct) ?? 0);
+            }
+            // a floor of 0 (the first Lookback after start) bounds nothing: read as a full reload does, by ListedUntil
+            var rows = await Listed(db, now, after: full || _floor == 0 ? null : _floor).ToListAsync(ct);
             foreach (var row in rows)
             {
                 list.Add(row);
             }
             if (rows.Count > 0)
             {
-                _cursor = Math.Max(_cursor, rows[^1].Id);
+                _cursor = Math.Max(_cursor, rows.Max(r => r.Id));
             }
             AdvanceFloor(readAt);
             if (full)
             {
                 list.Prune(now);
-                var pruned = await db.Revocations.Where(r => r.ExpiresAt < now).ExecuteDeleteAsync(ct);
-                logger.LogDebug("Revocation list reloaded: {Count} in memory, {Pruned} expired rows pruned", list.Count, pruned);
+                // a row's ExpiresAt is never before its ListedUntil, so nothing still listed goes
+                var pruned = await Expired(db, now).ExecuteDeleteAsync(ct);
+                logger.LogDebug(
+                    "Revocation list reloaded in {ElapsedMs:F1} ms ({CpuMs:F1} ms process CPU): {Rows} rows read, {Count} in memory, {Pruned} expired rows pruned",
+                    Stopwatch.GetElapsedTime(started).TotalMilliseconds, (Environment.CpuUsage.TotalTime - cpu).TotalMilliseconds,
+                    rows.Count, list.Count, pruned);
             }
         }
         finally
@@ -121,6 +141,27 @@ public sealed class RevocationSync(
         }
         Interlocked.Exchange(ref _synced, NewSignal()).TrySetResult();
     }
+
+    /// <summary>
+    /// The rows a round reads: those still listed at <paramref name="now"/>, found by their own index (the table
+    /// also holds a month of logouts, which /refresh reads one at a time and the list never needs), past
+    /// <paramref name="after"/> for an incremental round. In no order: sorted by id, SQLite would rather scan the
+    /// whole table in id order than sort what the index finds. A full reload does not ask for Id &gt; 0 either, so
+    /// the planner has only the ListedUntil range to go by.
+    /// </summary>
+    internal static IQueryable<Revocation> Listed(AppDb db, long now, long? after)
+    {
+        var listed = db.Revocations.AsNoTracking().Where(r => r.ListedUntil >= now);
+        if (after is { } id)
+        {
+            listed = listed.Where(r => r.Id > id);
+        }
+        return listed;
+    }
+
+    /// <summary>The rows a full reload deletes: at most <see cref="PruneBatch"/> past their ExpiresAt, found by its index.</summary>
+    internal static IQueryable<Revocation> Expired(AppDb db, long now) =>
+        db.Revocations.Where(r => r.ExpiresAt < now).OrderBy(r => r.ExpiresAt).Take(PruneBatch);
 
     /// <summary>Remembers how far this round read, and lets go of the ids every round of the last Lookback has had a chance to see.</summary>
     private void AdvanceFloor(DateTimeOffset readAt)

@@ -33,6 +33,13 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
     /// </summary>
     private long LatestAccessTokenExpiry => Now + Skew + (long)_options.AccessTokenLifetime.TotalSeconds + Skew;
 
+    /// <summary>
+    /// A /refresh that found the family unrevoked just before a logout committed still issues its access token
+    /// after it: within its two queries' command timeouts (30 s each) and the signing. A family stays listed that
+    /// much longer, so such a token is refused for its whole life too.
+    /// </summary>
+    public static readonly TimeSpan RefreshInFlight = TimeSpan.FromMinutes(1);
+
     /// <summary>One access token, until it would have expired anyway.</summary>
     public void AccessToken(string tokenId, DateTimeOffset expiresAt) => Stage(new Revocation
     {
@@ -40,17 +47,38 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         Key = tokenId,
         RevokedAt = Now,
         ExpiresAt = expiresAt.ToUnixTimeSeconds() + AcceptedPastExpiry,
+        ListedUntil = expiresAt.ToUnixTimeSeconds() + AcceptedPastExpiry,
     });
 
-    /// <summary>One login on one device: its refresh tokens and the access tokens they produced.</summary>
-    public void Family(string familyId) => Stage(new Revocation
+    /// <summary>
+    /// One login on one device: its refresh tokens and the access tokens they produced. Its access tokens are gone
+    /// within one access-token lifetime, so instances list it in memory only that long; the row stays in the
+    /// database, where <c>/refresh</c> looks, until the family's refresh tokens are all expired.
+    /// <paramref name="authTime"/> is the family's <c>auth_time</c> when a refresh token of it is at hand.
+    /// </summary>
+    public void Family(string familyId, DateTimeOffset? authTime = null)
     {
-        Kind = RevocationKind.Family,
-        Key = familyId,
-        RevokedAt = Now,
+        var listedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry + (long)RefreshInFlight.TotalSeconds;
+        var absolute = (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds;
         // no token of the family can outlive its absolute lifetime plus one access token's life
-        ExpiresAt = LatestAccessTokenExpiry + (long)_options.RefreshTokenAbsoluteLifetime.TotalSeconds + AcceptedPastExpiry,
-    });
+        var expiresAt = LatestAccessTokenExpiry + absolute + AcceptedPastExpiry;
+        if (authTime is { } began)
+        {
+            // Every refresh token of the family shares its auth_time and is refused past auth_time plus the absolute
+            // lifetime (on the reading instance's clock, up to the skew behind this one). Not the presented token's
+            // own exp: rotation leaves older refresh tokens valid, so a later one of the same family, refreshed
+            // since, may expire after it.
+            expiresAt = Math.Min(expiresAt, began.ToUnixTimeSeconds() + absolute + AcceptedPastExpiry);
+        }
+        Stage(new Revocation
+        {
+            Kind = RevocationKind.Family,
+            Key = familyId,
+            RevokedAt = Now,
+            ExpiresAt = Math.Max(expiresAt, listedUntil),
+            ListedUntil = listedUntil,
+        });
+    }
 
     /// <summary>
     /// Everything the user holds now: the version bump ends every refresh token, and the user revocation
@@ -75,6 +103,7 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
             RevokedAt = Now,
             MinTokenVersion = client.TokenVersion,
             ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
+            ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
         });
     }
 
@@ -88,11 +117,13 @@ public sealed class TokenRevoker(AppDb db, RevocationList list, TimeProvider tim
         RevokedAt = Now,
         MinTokenVersion = minVersion,
         ExpiresAt = LatestAccessTokenExpiry + AcceptedPastExpiry,
+        ListedUntil = LatestAccessTokenExpiry + AcceptedPastExpiry,
     });
 
     /// <summary>
     /// Whether a login (token family) was logged out: the database, not only the in-memory mirror, so a logout on
-    /// another instance counts at once here.
+    /// another instance counts at once here, and a logout older than one access-token lifetime (no longer listed
+    /// in memory, see <see cref="Revocation.ListedUntil"/>) still counts.
     /// </summary>
     public async Task<bool> IsFamilyRevokedAsync(string familyId, CancellationToken ct) =>
         list.IsFamilyRevoked(familyId) ||

@@ -35,6 +35,7 @@ public sealed class RevocationSyncTests(JwtApiFactory app) : IClassFixture<JwtAp
             Key = key,
             RevokedAt = _time.GetUtcNow().ToUnixTimeSeconds(),
             ExpiresAt = _time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(),
+            ListedUntil = _time.GetUtcNow().AddHours(1).ToUnixTimeSeconds(),
         });
         await db.SaveChangesAsync();
         return key;

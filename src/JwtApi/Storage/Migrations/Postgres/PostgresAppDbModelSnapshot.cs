@@ -159,6 +159,9 @@ namespace JwtApi.Storage.Migrations.Postgres
                     b.Property<int>("Kind")
                         .HasColumnType("integer");
 
+                    b.Property<long>("ListedUntil")
+                        .HasColumnType("bigint");
+
                     b.Property<int>("MinTokenVersion")
                         .HasColumnType("integer");
 
@@ -168,6 +171,8 @@ namespace JwtApi.Storage.Migrations.Postgres
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("ListedUntil");
 
                     b.HasIndex("Kind", "Key");
 

@@ -151,6 +151,9 @@ namespace JwtApi.Storage.Migrations.Sqlite
                     b.Property<int>("Kind")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long>("ListedUntil")
+                        .HasColumnType("INTEGER");
+
                     b.Property<int>("MinTokenVersion")
                         .HasColumnType("INTEGER");
 
@@ -160,6 +163,8 @@ namespace JwtApi.Storage.Migrations.Sqlite
                     b.HasKey("Id");
 
                     b.HasIndex("ExpiresAt");
+
+                    b.HasIndex("ListedUntil");
 
                     b.HasIndex("Kind", "Key");
 

@@ -8,6 +8,7 @@ namespace JwtApi.Tokens;
 /// Keeps <see cref="RevocationList"/> in step with the revocation table: everything unexpired at start-up
 /// (so a restart loses nothing), then every <see cref="JwtOptions.RevocationSyncInterval"/> the rows other
 /// instances added. Every few rounds it reloads in full and prunes expired rows.
+/// On PostgreSQL, <see cref="RevocationNotifications"/> also runs an incremental round whenever revocations commit.
 /// </summary>
 /// <remarks>
 /// Ids are not a commit order. PostgreSQL hands out an identity value when the row is inserted, not when its

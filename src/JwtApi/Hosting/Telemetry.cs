@@ -30,6 +30,7 @@ public sealed class Telemetry : IDisposable
     private readonly Counter<long> _revocations;
     private readonly Histogram<double> _hashingDuration;
     private readonly Counter<long> _mail;
+    private readonly Counter<long> _revocationNotifications;
     private readonly Meter _meter;
 
     /// <param name="meters">
@@ -59,6 +60,8 @@ public sealed class Telemetry : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         _mail = _meter.CreateCounter<long>(Instruments.MailMessages, "{message}",
             "Mails by kind and outcome: sent, failed (after its last attempt, or its composing threw), skipped (nothing to send, or Mail:Enabled is false) or dropped (the queue was full).");
+        _revocationNotifications = _meter.CreateCounter<long>(Instruments.RevocationNotifications, "{notification}",
+            "Notifications from PostgreSQL that another instance (or this one) committed revocations; each leads to a read of the new rows, a burst to one or two.");
         Source = new ActivitySource(Name, Version);
     }
 
@@ -78,6 +81,8 @@ public sealed class Telemetry : IDisposable
         public const string PasswordHashingQueueLength = "jwtapi.password_hashing.queue.length";
         public const string MailMessages = "jwtapi.mail.messages";
         public const string MailQueueLength = "jwtapi.mail.queue.length";
+        public const string RevocationNotifications = "jwtapi.revocations.notifications";
+        public const string RevocationListenerConnected = "jwtapi.revocations.listener.connected";
     }
 
     /// <summary>Tag (attribute) names, shared by the instruments and the activities.</summary>
@@ -231,6 +236,16 @@ public sealed class Telemetry : IDisposable
     public void ObserveMailQueue(Func<long> queueLength) =>
         _meter.CreateObservableUpDownCounter(Instruments.MailQueueLength, queueLength, "{message}",
             "Mails queued and not yet taken by the sender (beyond Mail:QueueCapacity they are dropped).");
+
+    public void RevocationNotified() => _revocationNotifications.Add(1);
+
+    /// <summary>
+    /// Reports <paramref name="listening"/> (1 or 0) as <see cref="Instruments.RevocationListenerConnected"/>; called once
+    /// by the PostgreSQL listener. 0 while it reconnects: revocations then arrive at the timer's rounds only.
+    /// </summary>
+    public void ObserveRevocationListener(Func<int> listening) =>
+        _meter.CreateObservableUpDownCounter(Instruments.RevocationListenerConnected, listening, "{connection}",
+            "1 while this instance listens for PostgreSQL's revocation notifications, 0 while it reconnects (revocations from other instances then take up to Jwt:RevocationSyncInterval).");
 
     public void Dispose() => Source.Dispose();
 }

@@ -59,6 +59,13 @@ public sealed class JwtOptions
         ErrorMessage = "Jwt:RevocationSyncInterval must be between 00:00:01 and 00:05:00.")]
     public TimeSpan RevocationSyncInterval { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>
+    /// On PostgreSQL, each instance also learns other instances' revocations from the database's notifications
+    /// (LISTEN/NOTIFY), within a fraction of a second; <c>Jwt:RevocationSyncInterval</c> stays the fallback. Turn off where
+    /// LISTEN cannot work, such as through a pooler in transaction mode (PgBouncer). No effect on SQLite.
+    /// </summary>
+    public bool RevocationNotifications { get; init; } = true;
+
     /// <summary>Validated tokens remembered so a repeated token skips the signature check (<see cref="ValidatedTokenCache"/>).</summary>
     public ValidationCacheOptions ValidationCache { get; init; } = new();
 

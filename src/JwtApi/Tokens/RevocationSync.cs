@@ -11,6 +11,7 @@ namespace JwtApi.Tokens;
 /// <see cref="JwtOptions.RevocationSyncInterval"/> the rows other instances added. Every few rounds it reloads
 /// in full and prunes expired rows. Only rows within about one access-token lifetime of their revocation are
 /// read: a month of logouts stays in the database (for <c>/refresh</c>) and costs a load nothing.
+/// On PostgreSQL, <see cref="RevocationNotifications"/> also runs an incremental round whenever revocations commit.
 /// </summary>
 /// <remarks>
 /// Ids are not a commit order. PostgreSQL hands out an identity value when the row is inserted, not when its

@@ -32,6 +32,12 @@ public static class TokensSetup
             sp.GetRequiredService<IOptions<JwtOptions>>().Value.ValidationCache.Size, TimeProvider.System));
         services.AddSingleton<RevocationSync>();
         services.AddHostedService(sp => sp.GetRequiredService<RevocationSync>());
+        // only PostgreSQL notifies; on SQLite, one file and usually one instance, the timer's rounds are all there is
+        if (DatabaseOptions.ParseProvider(builder.Configuration[$"{DatabaseOptions.Section}:Provider"]) == DatabaseProvider.Postgres)
+        {
+            services.AddSingleton<RevocationNotifications>();
+            services.AddHostedService(sp => sp.GetRequiredService<RevocationNotifications>());
+        }
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)

@@ -3,7 +3,10 @@
 # pinned to one core under a wrk load pinned to the other, sampled by dotnet-trace (a local tool of this
 # repository: `dotnet tool restore`) for DURATION seconds, and the top frames of its busy time (bench/profile.py).
 #
-#   bash bench/profile.sh [repeated|new|anonymous] [jwtapi|stock]     # DURATION=10 ALGORITHM=HS256 TOP=30
+#   bash bench/profile.sh [repeated|new|anonymous] [jwtapi|stock]     # DURATION=10 ALGORITHM=HS256 TOP=30 SETTLE=25
+#
+# As in bench/load.sh, the server runs with the image's JIT setting (JIT=) and is driven for SETTLE seconds first,
+# so the trace shows tier-1 code, not the JIT's progress (docs/PERFORMANCE.md, "Tiering on one core").
 #
 # Every process this starts is stopped by its PID on exit; every step is bounded by its duration or `timeout`.
 set -euo pipefail
@@ -14,6 +17,8 @@ SERVICE=${2:-jwtapi}
 DURATION=${DURATION:-10}
 ALGORITHM=${ALGORITHM:-HS256}
 TOP=${TOP:-30}
+SETTLE=${SETTLE:-25}
+JIT=${JIT:-DOTNET_TC_CallCountingDelayMs=10}
 PORT=${PORT:-5099}
 BASE=http://127.0.0.1:$PORT
 OUT=${OUT:-artifacts/profile}
@@ -46,10 +51,10 @@ if [ "$SERVICE" = jwtapi ]; then
   (cd "$WORK/jwtapi" && exec env ASPNETCORE_ENVIRONMENT=Production ConnectionStrings__Users="Data Source=$WORK/data/users.db" \
     Jwt__Algorithm="$ALGORITHM" Jwt__SigningKey="$JWT_KEY" Jwt__PrivateKeyPath="$JWT_PRIVATE_KEY_PATH" \
     Jwt__RefreshSigningKey="$(openssl rand -base64 32)" \
-    taskset -c 0 dotnet JwtApi.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
+    $JIT taskset -c 0 dotnet JwtApi.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
 else
   (cd "$WORK/stock" && exec env Jwt__Algorithm="$ALGORITHM" Jwt__SigningKey="$JWT_KEY" Jwt__PrivateKeyPath="$JWT_PRIVATE_KEY_PATH" \
-    Jwt__KeyId="$KID" taskset -c 0 dotnet StockJwtBearer.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
+    Jwt__KeyId="$KID" $JIT taskset -c 0 dotnet StockJwtBearer.dll --urls "$BASE") >"$WORK/server.log" 2>&1 &
 fi
 SERVER=$!
 PIDS+=("$SERVER")
@@ -70,7 +75,9 @@ case $LOAD in
   *) echo "usage: profile.sh [repeated|new|anonymous] [jwtapi|stock]" >&2; exit 2 ;;
 esac
 
-# warm-up, then the load for the trace's duration and a little more
+# tiering done (anonymous, then /me repeated), a warm-up of this load, then the load for the trace's duration and a little more
+taskset -c 1 wrk -t1 -c32 -d"$((SETTLE / 3))s" "$BASE/health/live" >/dev/null
+taskset -c 1 wrk -t1 -c32 -d"$((SETTLE - SETTLE / 3))s" -H "Authorization: Bearer $TOKEN" "$BASE/me" >/dev/null
 taskset -c 1 wrk -t1 -c32 -d5s "${ARGS[@]}" >/dev/null
 taskset -c 1 wrk -t1 -c32 -d$((DURATION + 3))s "${ARGS[@]}" >"$WORK/wrk.txt" &
 PIDS+=("$!")

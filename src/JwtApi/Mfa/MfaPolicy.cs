@@ -33,7 +33,8 @@ public sealed class SecondFactorHandler(MfaPolicy policy, IOptions<JwtOptions> j
         {
             context.Fail(new AuthorizationFailureReason(this, Reasons.MfaEnrollmentRequired));
         }
-        else if (policy.RequiredFor(requirement.Roles) && !caller.HasClaim(JwtClaimTypes.AuthenticationMethods, AuthenticationMethods.Otp))
+        else if (requirement.Roles.Count > 0 && policy.RequiredFor(requirement.Roles) &&
+                 !caller.HasClaim(JwtClaimTypes.AuthenticationMethods, AuthenticationMethods.Otp))
         {
             // A caller without the role is told the role is what they lack: left pending, the refusal is the role
             // requirement's (a Fail here would hide which requirements failed).

@@ -59,9 +59,11 @@ public static class BearerEvents
         OnMessageReceived = context =>
         {
             // Before JwtBearer parses it: base64 decoding and JSON reading of a huge token is work an attacker
-            // gets for free, once per request.
-            var token = BearerToken(context.Request);
-            if (token is null)
+            // gets for free, once per request. The token is read as a span of the header, which is what the cache
+            // is keyed on: a hit allocates no copy of the token (Kestrel keeps one string for a header value a
+            // connection repeats).
+            var header = context.Request.Headers.Authorization.ToString();
+            if (!TryReadBearer(header, out var token))
             {
                 return Task.CompletedTask;
             }
@@ -75,7 +77,7 @@ public static class BearerEvents
             {
                 context.Fail(new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url."));
             }
-            else if (cache is not null && cache.TryGet(token, out var hit) && hit.SecurityToken is JsonWebToken cached)
+            else if (cache is not null && cache.TryGet(header, out var hit, out var identity) && hit is JsonWebToken cached)
             {
                 // validated before, and unexpired: what is left of OnTokenValidated is the revocation check
                 if (revocations.IsRevoked(cached))
@@ -84,7 +86,7 @@ public static class BearerEvents
                 }
                 else
                 {
-                    context.Principal = new ClaimsPrincipal(hit.ClaimsIdentity);
+                    context.Principal = new ClaimsPrincipal(identity);
                     context.Properties.ExpiresUtc = cached.ValidTo;
                     context.Properties.IssuedUtc = cached.ValidFrom;
                     context.Success();
@@ -93,7 +95,7 @@ public static class BearerEvents
             else
             {
                 // JwtBearer reads the header again; handing it the token spares it that
-                context.Token = token;
+                context.Token = token.ToString();
             }
             return Task.CompletedTask;
         },
@@ -116,9 +118,12 @@ public static class BearerEvents
             }
             // Only a token that passed every check is remembered (on its second sighting); a revoked one may be
             // later, and is refused then by the check above, which a hit goes through too.
-            else if (cache is not null && context.Principal?.Identity is ClaimsIdentity identity)
+            else if (cache is not null && context.Principal?.Identity is ClaimsIdentity identity &&
+                     TryReadBearer(context.Request.Headers.Authorization.ToString(), out var bearer) &&
+                     bearer.SequenceEqual(token.EncodedToken))
             {
-                cache.Add(token.EncodedToken, new TokenValidationResult
+                // keyed on the whole header, as the lookup in OnMessageReceived reads it
+                cache.Add(context.Request.Headers.Authorization.ToString(), new TokenValidationResult
                 {
                     IsValid = true,
                     SecurityToken = token,
@@ -206,10 +211,19 @@ public static class BearerEvents
     }
 
     /// <summary>The token of an <c>Authorization: Bearer</c> header as JwtBearer reads it (the scheme in any case), or null.</summary>
-    private static string? BearerToken(HttpRequest request)
+    private static string? BearerToken(HttpRequest request) =>
+        TryReadBearer(request.Headers.Authorization.ToString(), out var token) ? token.ToString() : null;
+
+    /// <summary>The token of an <c>Authorization</c> header value as JwtBearer reads it (the scheme in any case, trimmed).</summary>
+    private static bool TryReadBearer(string header, out ReadOnlySpan<char> token)
     {
-        var header = request.Headers.Authorization.ToString();
-        return header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : null;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header.AsSpan("Bearer ".Length).Trim();
+            return true;
+        }
+        token = default;
+        return false;
     }
 
     private static Task WriteForbiddenAsync(ForbiddenContext context) =>

@@ -18,7 +18,8 @@ public sealed class ValidationCacheOptions
 /// <summary>
 /// Tokens whose signature and claims have already been validated, so a client that repeats its token (every
 /// client, until the token expires) skips the signature check (Envoy's jwt_authn keeps the same cache). The key
-/// is the whole token string: a forgery differs from every cached token by at least one character and always
+/// is a whole string holding the token (on the request path, the whole <c>Authorization</c> header value, so a
+/// hit needs no copy of the token): a forgery differs from every cached token by at least one character and always
 /// misses. An entry lives no longer than its token's <c>exp</c> plus the clock skew, the cache holds at most
 /// <see cref="ValidationCacheOptions.Size"/> entries (BitFaster.Caching's ConcurrentLru drops the least recently
 /// used), and it only ever holds tokens signed by the current key set, which is fixed for the life of the process:
@@ -76,13 +77,8 @@ public sealed class ValidatedTokenCache : IDisposable
     public bool TryGet(string token, [NotNullWhen(true)] out TokenValidationResult? result)
     {
         result = null;
-        if (!Enabled || !_lru.TryGet(token, out var entry))
+        if (!TryGetEntry(token, out var entry))
         {
-            return false;
-        }
-        if (_time.GetUtcNow() >= entry.ValidUntil)
-        {
-            _lru.TryRemove(token);
             return false;
         }
         result = new TokenValidationResult
@@ -93,6 +89,39 @@ public sealed class ValidatedTokenCache : IDisposable
             Issuer = entry.Issuer,
             TokenType = entry.TokenType,
         };
+        return true;
+    }
+
+    /// <summary>
+    /// The request path's lookup: the validated token and a copy of its identity, without the
+    /// <see cref="TokenValidationResult"/> around them (JwtBearer's events need only these two).
+    /// </summary>
+    public bool TryGet(string token, [NotNullWhen(true)] out SecurityToken? securityToken, [NotNullWhen(true)] out ClaimsIdentity? identity)
+    {
+        securityToken = null;
+        identity = null;
+        if (!TryGetEntry(token, out var entry))
+        {
+            return false;
+        }
+        securityToken = entry.Token;
+        identity = entry.Identity.Clone();
+        return true;
+    }
+
+    private bool TryGetEntry(string token, [NotNullWhen(true)] out Entry? entry)
+    {
+        entry = null;
+        if (!Enabled || !_lru.TryGet(token, out var found))
+        {
+            return false;
+        }
+        if (_time.GetUtcNow() >= found.ValidUntil)
+        {
+            _lru.TryRemove(token);
+            return false;
+        }
+        entry = found;
         return true;
     }
 
@@ -121,7 +150,9 @@ public sealed class ValidatedTokenCache : IDisposable
     /// <summary>True on the second sighting of <paramref name="token"/> (as far as the doorkeeper remembers).</summary>
     private bool SeenBefore(string token)
     {
-        var hash = StringComparer.Ordinal.GetHashCode(token) | 1;   // never 0, the empty slot
+        // The last 24 characters: the end of a token's signature, as good as random between two tokens, hashed in a
+        // fraction of the time the whole token takes (a colliding pair only shares one slot, as any pair may).
+        var hash = string.GetHashCode(token.AsSpan(Math.Max(0, token.Length - 24))) | 1;   // never 0, the empty slot
         var slot = (uint)hash % DoorkeeperSlots;
         if (Volatile.Read(ref _seen[slot]) == hash)
         {

@@ -166,11 +166,31 @@ public sealed class ValidatedTokenCacheServiceTests(JwtApiFactory app) : IClassF
             (await client.GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
             (await client.GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);   // the second sighting caches it
         }
-        Cache.TryGet(token, out _).Should().BeTrue();
+        // keyed on the Authorization header as the client sent it
+        Cache.TryGet($"Bearer {token}", out _).Should().BeTrue();
 
         var forged = token[..^2] + (token[^2] == 'A' ? 'B' : 'A') + token[^1];
         using var forger = app.ClientWithToken(forged);
         (await forger.GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task CachesEachSpellingOfTheHeaderOnItsOwnAndAnswersEachAlike()
+    {
+        var token = await app.LoginAsync(await app.CreateUserAsync());
+        using var client = app.CreateClient();
+        // (HttpClient sends "Bearer  token" as "Bearer token", so the scheme's case is the spelling tried here)
+        foreach (var header in new[] { $"Bearer {token}", $"bearer {token}", $"BEARER {token}" })
+        {
+            for (var i = 0; i < 3; i++)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Get, "/me");
+                request.Headers.TryAddWithoutValidation("Authorization", header);
+                var response = await client.SendAsync(request);
+                response.Should().HaveStatusCode(HttpStatusCode.OK, $"'{header[..8]}…' is read as JwtBearer reads it (request {i + 1})");
+            }
+            Cache.TryGet(header, out _).Should().BeTrue($"'{header[..8]}…' was seen three times");
+        }
     }
 
     [Fact]
@@ -182,7 +202,7 @@ public sealed class ValidatedTokenCacheServiceTests(JwtApiFactory app) : IClassF
         (await client.GetAsync("/me")).Should().HaveStatusCode(HttpStatusCode.OK);
         (await client.PostAsync("/logout", null)).Should().HaveStatusCode(HttpStatusCode.NoContent);
 
-        Cache.TryGet(token, out _).Should().BeTrue("the token is still cached: the revocation check refuses it");
+        Cache.TryGet($"Bearer {token}", out _).Should().BeTrue("the token is still cached: the revocation check refuses it");
         var response = await client.GetAsync("/me");
 
         response.Should().HaveStatusCode(HttpStatusCode.Unauthorized);

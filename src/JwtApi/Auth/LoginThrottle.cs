@@ -30,7 +30,8 @@ public sealed record ThrottlePermit(string Key, long WindowEnds);
 /// attempt gives its permit back. No lock is stored: a window closes on its own, so a flood holds a name back
 /// for at most one window after it stops. Expired rows are deleted by <see cref="ThrottlePruner"/>.
 /// </summary>
-public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimitOptions> limits, IHttpContextAccessor http)
+public sealed class LoginThrottle(
+    AppDb db, TimeProvider time, IOptions<RateLimitOptions> limits, IHttpContextAccessor http, FullWindows fullWindows)
 {
     /// <summary>
     /// The keys a guess at a user's secret (a password, a second-factor code) takes a permit under, with their
@@ -59,6 +60,10 @@ public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimi
     public async Task<(ThrottlePermit? Permit, TimeSpan RetryAfter)> TryTakeAsync(string key, WindowLimit limit, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
+        if (fullWindows.EndOf(key, now) is { } knownEnd)
+        {
+            return (null, TimeSpan.FromSeconds(Math.Max(1, knownEnd - now)));
+        }
         var ends = now + (long)limit.Window.TotalSeconds;
         var limitCount = limit.PermitLimit;
         // A new key opens a window with one attempt; an expired window reopens with one; an open one with room
@@ -78,6 +83,10 @@ public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimi
         var windowEnds = await db.Database.SqlQuery<long>(
             $"""SELECT "WindowEnds" AS "Value" FROM login_throttle WHERE "Key" = {key}""").ToListAsync(ct);
         var wait = windowEnds.Count == 1 ? windowEnds[0] - now : 1;
+        if (windowEnds.Count == 1)
+        {
+            fullWindows.Remember(key, windowEnds[0]);
+        }
         return (null, TimeSpan.FromSeconds(Math.Max(1, wait)));
     }
 
@@ -114,12 +123,32 @@ public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimi
         }
     }
 
+    /// <summary>
+    /// How long until a permit is free under one of <paramref name="keys"/>, when this instance has seen that key's
+    /// window full; null when it has not (then the database decides). Asks nothing of the database.
+    /// </summary>
+    public TimeSpan? KnownFull(IEnumerable<(string Key, WindowLimit Limit)> keys)
+    {
+        var now = time.GetUtcNow().ToUnixTimeSeconds();
+        foreach (var (key, _) in keys)
+        {
+            if (fullWindows.EndOf(key, now) is { } end)
+            {
+                return TimeSpan.FromSeconds(Math.Max(1, end - now));
+            }
+        }
+        return null;
+    }
+
     /// <summary>Gives a permit back to the window it came from (not to a later one: that window never lent it).</summary>
-    public Task GiveBackAsync(ThrottlePermit permit, CancellationToken ct) =>
-        db.Database.ExecuteSqlAsync($"""
+    public Task GiveBackAsync(ThrottlePermit permit, CancellationToken ct)
+    {
+        fullWindows.Forget(permit.Key);
+        return db.Database.ExecuteSqlAsync($"""
             UPDATE login_throttle SET "Count" = "Count" - 1
             WHERE "Key" = {permit.Key} AND "WindowEnds" = {permit.WindowEnds} AND "Count" > 0
             """, ct);
+    }
 
     /// <summary>Deletes the windows that have ended: they count nothing any more.</summary>
     public Task<int> PruneAsync(CancellationToken ct)
@@ -127,6 +156,48 @@ public sealed class LoginThrottle(AppDb db, TimeProvider time, IOptions<RateLimi
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         return db.LoginThrottle.Where(w => w.WindowEnds <= now).ExecuteDeleteAsync(ct);
     }
+}
+
+/// <summary>
+/// The windows this instance has seen full, and when each ends: a refused attempt under such a key is refused
+/// again without asking the database until then. A flood of wrong guesses (from many addresses, which the
+/// in-memory per-address limiter does not stop) then costs a dictionary lookup per attempt instead of three
+/// statements, and the requests beside it keep their latency (docs/PERFORMANCE.md). The window cannot reopen
+/// before its end except by a give-back (a success), which forgets the key here; one given back on another
+/// instance is seen here when the window ends, so this is never looser than the database, at most stricter for
+/// the rest of a window that was full. Bounded: past <see cref="MaxKeys"/> it starts again empty.
+/// </summary>
+public sealed class FullWindows
+{
+    public const int MaxKeys = 100_000;
+
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _ends = new(StringComparer.Ordinal);
+
+    /// <summary>The end (Unix seconds) of <paramref name="key"/>'s window when it is known full and not ended at <paramref name="now"/>.</summary>
+    public long? EndOf(string key, long now)
+    {
+        if (!_ends.TryGetValue(key, out var end))
+        {
+            return null;
+        }
+        if (end > now)
+        {
+            return end;
+        }
+        _ends.TryRemove(new KeyValuePair<string, long>(key, end));
+        return null;
+    }
+
+    public void Remember(string key, long windowEnds)
+    {
+        if (_ends.Count >= MaxKeys)
+        {
+            _ends.Clear();
+        }
+        _ends[key] = windowEnds;
+    }
+
+    public void Forget(string key) => _ends.TryRemove(key, out _);
 }
 
 /// <summary>Deletes ended throttle windows every <see cref="Interval"/>, so guessing with many names leaves no lasting rows.</summary>

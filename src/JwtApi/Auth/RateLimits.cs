@@ -65,6 +65,7 @@ public static class RateLimits
         builder.Services.AddOptions<RateLimitOptions>().BindConfiguration(RateLimitOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<RateLimitOptions>, RateLimitOptionsValidator>();
         builder.Services.AddScoped<LoginThrottle>();
+        builder.Services.AddSingleton<FullWindows>();
         builder.Services.AddHostedService<ThrottlePruner>();
         builder.Services.AddSingleton<DeviceTokens>();
         builder.Services.AddSingleton<DeviceCookie>();

@@ -91,6 +91,13 @@ public sealed class SignIn(
     {
         // No account has a name that registration refuses, so such a name is not looked up: PostgreSQL would
         // refuse the query itself for a NUL character (a 500 instead of a 401).
+        // A window this instance has seen full refuses again before any database work (not even the user lookup):
+        // without a device token the keys are the name's, whoever the user turns out to be.
+        if (deviceToken is null && throttle.KnownFull(throttle.GuessKeys(username, device: null)) is { } wait)
+        {
+            audit.LoginFailed(username, Reasons.Throttled);
+            return new SignInResult(null, wait);
+        }
         var normalized = User.Normalize(username);
         var user = User.IsValidUsername(username)
             ? await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct)

@@ -125,6 +125,18 @@ public sealed class LoginThrottleTests : IDisposable
         (await LoginAsync($"{network}.200", username, "guess-last-password")).Should().HaveStatusCode(HttpStatusCode.TooManyRequests);
     }
 
+    /// <summary>A new user whose window from <paramref name="address"/> is full: every wrong guess it allows, then a 429 for the right password.</summary>
+    private async Task<TestUser> FillNameAndAddressWindowAsync(string address)
+    {
+        var owner = await App.RegisterUserAsync();
+        for (var i = 0; i < PerUsernameAndAddress; i++)
+        {
+            (await LoginAsync(address, owner.Username, "wrong-password")).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
+        }
+        ShouldBeThrottled(await LoginAsync(address, owner.Username, owner.Password), 300);
+        return owner;
+    }
+
     private static void ShouldBeThrottled(HttpResponseMessage response, int retryAfterSeconds)
     {
         response.Should().HaveStatusCode(HttpStatusCode.TooManyRequests);
@@ -289,18 +301,39 @@ public sealed class LoginThrottleTests : IDisposable
     [Fact]
     public async Task ReopensTheWindowAtItsEnd()
     {
-        var owner = await App.RegisterUserAsync();
-        for (var i = 0; i < PerUsernameAndAddress; i++)
-        {
-            (await LoginAsync("203.0.113.1", owner.Username, "wrong-password")).Should().HaveStatusCode(HttpStatusCode.Unauthorized);
-        }
-        ShouldBeThrottled(await LoginAsync("203.0.113.1", owner.Username, owner.Password), 300);
+        var owner = await FillNameAndAddressWindowAsync("203.0.113.1");
 
         App.Time.Advance(TimeSpan.FromSeconds(299));
         ShouldBeThrottled(await LoginAsync("203.0.113.1", owner.Username, owner.Password), 1);
 
         App.Time.Advance(TimeSpan.FromSeconds(1));
         (await LoginAsync("203.0.113.1", owner.Username, owner.Password)).Should().HaveStatusCode(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task RefusesAgainWithoutAskingTheDatabaseOnceItSawTheWindowFullUntilItEnds()
+    {
+        var owner = await FillNameAndAddressWindowAsync("203.0.113.3");
+
+        // The rows deleted behind the instance's back: asked, the database would let the next attempt in. This
+        // instance saw the window full, so it refuses without asking, with the same end (a flood of refused
+        // guesses costs no statement), and the refusal is audited as every throttled attempt is.
+        await using (var scope = Server.Services.CreateAsyncScope())
+        {
+            await scope.ServiceProvider.GetRequiredService<AppDb>().LoginThrottle.ExecuteDeleteAsync();
+        }
+        var audited = LoginFailures().Count;
+        App.Time.Advance(TimeSpan.FromSeconds(100));
+        ShouldBeThrottled(await LoginAsync("203.0.113.3", owner.Username, owner.Password), 200);
+        (await ThrottleRowsAsync()).Should().Be(0, "the refusal wrote nothing");
+        LoginFailures().Should().HaveCount(audited + 1);
+
+        // another address is another window (and the name-wide one has room): checked as before
+        (await LoginAsync("203.0.113.4", owner.Username, owner.Password)).Should().HaveStatusCode(HttpStatusCode.OK);
+
+        // at its end the window is the database's again
+        App.Time.Advance(TimeSpan.FromSeconds(200));
+        (await LoginAsync("203.0.113.3", owner.Username, owner.Password)).Should().HaveStatusCode(HttpStatusCode.OK);
     }
 
     [Fact]

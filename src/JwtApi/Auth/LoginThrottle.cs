@@ -60,9 +60,9 @@ public sealed class LoginThrottle(
     public async Task<(ThrottlePermit? Permit, TimeSpan RetryAfter)> TryTakeAsync(string key, WindowLimit limit, CancellationToken ct)
     {
         var now = time.GetUtcNow().ToUnixTimeSeconds();
-        if (fullWindows.EndOf(key, now) is { } knownEnd)
+        if (KnownWait(key, now) is { } knownWait)
         {
-            return (null, TimeSpan.FromSeconds(Math.Max(1, knownEnd - now)));
+            return (null, knownWait);
         }
         var ends = now + (long)limit.Window.TotalSeconds;
         var limitCount = limit.PermitLimit;
@@ -83,7 +83,9 @@ public sealed class LoginThrottle(
         var windowEnds = await db.Database.SqlQuery<long>(
             $"""SELECT "WindowEnds" AS "Value" FROM login_throttle WHERE "Key" = {key}""").ToListAsync(ct);
         var wait = windowEnds.Count == 1 ? windowEnds[0] - now : 1;
-        if (windowEnds.Count == 1)
+        // Remembered only while the row is the window just found full: one ending later than a window opened now
+        // was reopened by another attempt between the two statements, and holds room.
+        if (windowEnds.Count == 1 && windowEnds[0] <= ends)
         {
             fullWindows.Remember(key, windowEnds[0]);
         }
@@ -132,13 +134,16 @@ public sealed class LoginThrottle(
         var now = time.GetUtcNow().ToUnixTimeSeconds();
         foreach (var (key, _) in keys)
         {
-            if (fullWindows.EndOf(key, now) is { } end)
+            if (KnownWait(key, now) is { } wait)
             {
-                return TimeSpan.FromSeconds(Math.Max(1, end - now));
+                return wait;
             }
         }
         return null;
     }
+
+    private TimeSpan? KnownWait(string key, long now) =>
+        fullWindows.EndOf(key, now) is { } end ? TimeSpan.FromSeconds(Math.Max(1, end - now)) : null;
 
     /// <summary>Gives a permit back to the window it came from (not to a later one: that window never lent it).</summary>
     public Task GiveBackAsync(ThrottlePermit permit, CancellationToken ct)

@@ -89,8 +89,6 @@ public sealed class SignIn(
 
     private async Task<SignInResult> SignInAsync(string username, string password, string? deviceToken, CancellationToken ct)
     {
-        // No account has a name that registration refuses, so such a name is not looked up: PostgreSQL would
-        // refuse the query itself for a NUL character (a 500 instead of a 401).
         // A window this instance has seen full refuses again before any database work (not even the user lookup):
         // without a device token the keys are the name's, whoever the user turns out to be.
         if (deviceToken is null && throttle.KnownFull(throttle.GuessKeys(username, device: null)) is { } wait)
@@ -98,6 +96,8 @@ public sealed class SignIn(
             audit.LoginFailed(username, Reasons.Throttled);
             return new SignInResult(null, wait);
         }
+        // No account has a name that registration refuses, so such a name is not looked up: PostgreSQL would
+        // refuse the query itself for a NUL character (a 500 instead of a 401).
         var normalized = User.Normalize(username);
         var user = User.IsValidUsername(username)
             ? await db.Users.FirstOrDefaultAsync(u => u.NormalizedUsername == normalized, ct)

@@ -118,12 +118,12 @@ public static class BearerEvents
             }
             // Only a token that passed every check is remembered (on its second sighting); a revoked one may be
             // later, and is refused then by the check above, which a hit goes through too.
+            // keyed on the whole header, as the lookup in OnMessageReceived reads it (when the header holds this token)
             else if (cache is not null && context.Principal?.Identity is ClaimsIdentity identity &&
-                     TryReadBearer(context.Request.Headers.Authorization.ToString(), out var bearer) &&
-                     bearer.SequenceEqual(token.EncodedToken))
+                     context.Request.Headers.Authorization.ToString() is var header &&
+                     TryReadBearer(header, out var bearer) && bearer.SequenceEqual(token.EncodedToken))
             {
-                // keyed on the whole header, as the lookup in OnMessageReceived reads it
-                cache.Add(context.Request.Headers.Authorization.ToString(), new TokenValidationResult
+                cache.Add(header, new TokenValidationResult
                 {
                     IsValid = true,
                     SecurityToken = token,

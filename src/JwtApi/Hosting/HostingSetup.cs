@@ -15,6 +15,8 @@ public static class HostingSetup
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             // also the keys of validation errors, so a field error names the field as the client sent it
             options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // generated code first for the hottest bodies, the reflection resolver for the rest
+            options.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Default);
         });
         builder.Services.AddValidation();
         builder.Services.AddHttpContextAccessor();

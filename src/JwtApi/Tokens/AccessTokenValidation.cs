@@ -81,9 +81,6 @@ public static class AccessTokenValidation
         return null;
     }
 
-    /// <summary>The registered time claims, which must be JSON numbers when present.</summary>
-    private static readonly string[] NumericDateClaims = [JwtRegisteredClaimNames.Exp, JwtRegisteredClaimNames.Nbf, JwtRegisteredClaimNames.Iat];
-
     /// <summary>The first of exp, nbf and iat in the base64url payload that is present but not a JSON number, or null.</summary>
     internal static string? NonNumericDate(string encodedPayload)
     {
@@ -101,15 +98,11 @@ public static class AccessTokenValidation
         }
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            string? name = null;
-            foreach (var claim in NumericDateClaims)
-            {
-                if (reader.ValueTextEquals(claim))
-                {
-                    name = claim;
-                    break;
-                }
-            }
+            // compared as UTF-8: the char overload transcodes its argument on every call, three times per claim
+            string? name = reader.ValueTextEquals("exp"u8) ? JwtRegisteredClaimNames.Exp
+                : reader.ValueTextEquals("nbf"u8) ? JwtRegisteredClaimNames.Nbf
+                : reader.ValueTextEquals("iat"u8) ? JwtRegisteredClaimNames.Iat
+                : null;
             reader.Read();
             if (name is not null && reader.TokenType != JsonTokenType.Number)
             {

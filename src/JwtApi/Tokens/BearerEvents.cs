@@ -123,14 +123,7 @@ public static class BearerEvents
                      context.Request.Headers.Authorization.ToString() is var header &&
                      TryReadBearer(header, out var bearer) && bearer.SequenceEqual(token.EncodedToken))
             {
-                cache.Add(header, new TokenValidationResult
-                {
-                    IsValid = true,
-                    SecurityToken = token,
-                    ClaimsIdentity = identity,
-                    Issuer = token.Issuer,
-                    TokenType = token.Typ,
-                }, context.Options.TokenValidationParameters.ClockSkew);
+                cache.Add(header, token, identity, context.Options.TokenValidationParameters.ClockSkew);
             }
             return Task.CompletedTask;
         },

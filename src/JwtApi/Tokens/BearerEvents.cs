@@ -71,15 +71,11 @@ public static class BearerEvents
             {
                 context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
             }
-            // Before the validated-token cache, which is keyed on the token string: another spelling of a cached
-            // token's signature would miss it and validate, so it is refused here, on every request.
-            else if (AccessTokenValidation.HasNonCanonicalSignature(token))
-            {
-                context.Fail(new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url."));
-            }
             else if (cache is not null && cache.TryGet(header, out var hit, out var identity) && hit is JsonWebToken cached)
             {
-                // validated before, and unexpired: what is left of OnTokenValidated is the revocation check
+                // Validated before, and unexpired: what is left of OnTokenValidated is the revocation check. The
+                // cache holds only header values that passed every check below, the signature's spelling included,
+                // so a hit needs none of them again.
                 if (revocations.IsRevoked(cached))
                 {
                     context.Fail(new SecurityTokenRevokedException("The token has been revoked."));
@@ -91,6 +87,12 @@ public static class BearerEvents
                     context.Properties.IssuedUtc = cached.ValidFrom;
                     context.Success();
                 }
+            }
+            // Before anything validates it: another spelling of a cached token's signature misses the cache (keyed
+            // on the string) and would validate, a second string for one token; it is refused on every request.
+            else if (AccessTokenValidation.HasNonCanonicalSignature(token))
+            {
+                context.Fail(new SecurityTokenNonCanonicalSignatureException("The token's signature is not in canonical base64url."));
             }
             else
             {

@@ -4,7 +4,7 @@
 # pinned to one core, wrk pinned to the other. Every wrk run is bounded by its duration, every other step by
 # `timeout`, and every process this starts is stopped by its PID on exit.
 #
-#   bash bench/load.sh     # ROUNDS=3 DURATION=10 WARMUP=5 SETTLE=25 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 EXTRAS=1 DISTINCT=1000000 GC=1
+#   bash bench/load.sh     # ROUNDS=3 DURATION=10 WARMUP=5 SETTLE=25 CONNS=32 SERVER_CPU=0 CLIENT_CPU=1 MAIN=1 EXTRAS=1 DISTINCT=1000000 GC=1
 #
 # Both servers run with the JIT setting of the image (JIT, default DOTNET_TC_CallCountingDelayMs=10) and each new
 # process is first driven for SETTLE seconds (anonymous, /me with the repeated token, /me with new tokens) before
@@ -32,6 +32,7 @@ JIT=${JIT:-DOTNET_TC_CallCountingDelayMs=10}   # runtime settings both servers g
 CONNS=${CONNS:-32}
 SERVER_CPU=${SERVER_CPU:-0}
 CLIENT_CPU=${CLIENT_CPU:-1}
+MAIN=${MAIN:-1}       # 0: only the figures of JwtApi alone (EXTRAS) and the GC table, no interleaved rounds
 EXTRAS=${EXTRAS:-1}
 DISTINCT=${DISTINCT:-1000000}
 GC=${GC:-1}
@@ -157,7 +158,7 @@ wrk.headers["Content-Type"] = "application/json"
 wrk.body = '{"username":"loadadmin","password":"load-admin-passphrase"}'
 LUA
 
-for round in $(seq "$ROUNDS"); do
+for round in $(seq "$((MAIN == 1 ? ROUNDS : 0))"); do
   order="jwtapi stock"; [ $((round % 2)) = 0 ] && order="stock jwtapi"
   # every request a token never seen before: enough for WARMUP + DURATION seconds at 40,000 requests/s
   tokens HS256 $((40000 * (WARMUP + DURATION))) "$WORK/fresh.txt"
@@ -262,42 +263,43 @@ def summary(values, digits):
     m = statistics.median(values)
     return f"{m:,.{digits}f} ({min(values):,.{digits}f}–{max(values):,.{digits}f})"
 
-print("| Figure | JwtApi | stock JwtBearer |")
-print("|---|---:|---:|")
-for alg in ("HS256", "RS256"):
-    for load in ("anonymous", "/me repeated") + (("/me every token new",) if alg == "HS256" else ()):
-        for unit, digits in (("rps", 0), ("p99", 2), ("rss", 0)):
-            label = {"rps": "requests/s", "p99": "p99 ms", "rss": "peak RSS MB"}[unit]
-            cells = [summary([rows[r][f"{s} {alg} {load} {unit}"] for r in rounds if f"{s} {alg} {load} {unit}" in rows[r]], digits)
-                     for s in ("jwtapi", "stock")]
-            print(f"| {alg} {load}, {label} | {cells[0]} | {cells[1]} |")
-    cells = [summary([rows[r][f"{s} {alg} idle rss"] for r in rounds], 0) for s in ("jwtapi", "stock")]
-    print(f"| {alg} RSS at idle after start, MB | {cells[0]} | {cells[1]} |")
-wrk = [v for r in rounds for k, v in rows[r].items() if k.endswith("wrk cpu")]
-print(f"| wrk's CPU share of its core, every run | {summary(wrk, 0)} % | |")
+if rounds:
+    print("| Figure | JwtApi | stock JwtBearer |")
+    print("|---|---:|---:|")
+    for alg in ("HS256", "RS256"):
+        for load in ("anonymous", "/me repeated") + (("/me every token new",) if alg == "HS256" else ()):
+            for unit, digits in (("rps", 0), ("p99", 2), ("rss", 0)):
+                label = {"rps": "requests/s", "p99": "p99 ms", "rss": "peak RSS MB"}[unit]
+                cells = [summary([rows[r][f"{s} {alg} {load} {unit}"] for r in rounds if f"{s} {alg} {load} {unit}" in rows[r]], digits)
+                         for s in ("jwtapi", "stock")]
+                print(f"| {alg} {load}, {label} | {cells[0]} | {cells[1]} |")
+        cells = [summary([rows[r][f"{s} {alg} idle rss"] for r in rounds], 0) for s in ("jwtapi", "stock")]
+        print(f"| {alg} RSS at idle after start, MB | {cells[0]} | {cells[1]} |")
+    wrk = [v for r in rounds for k, v in rows[r].items() if k.endswith("wrk cpu")]
+    print(f"| wrk's CPU share of its core, every run | {summary(wrk, 0)} % | |")
 
-def ratio(a, b):
-    return [rows[r][a] / rows[r][b] for r in rounds if a in rows[r] and rows[r].get(b)]
+    def ratio(a, b):
+        return [rows[r][a] / rows[r][b] for r in rounds if a in rows[r] and rows[r].get(b)]
 
-print()
-print("| Ratio, paired within each round | Median (range) | Goal | Met |")
-print("|---|---:|---|---|")
-goals = [
-    ("HS256 /me repeated: JwtApi ÷ stock", "jwtapi HS256 /me repeated rps", "stock HS256 /me repeated rps", ">=", 1.3),
-    ("RS256 /me repeated: JwtApi ÷ stock", "jwtapi RS256 /me repeated rps", "stock RS256 /me repeated rps", ">=", 2.2),
-    ("HS256 JwtApi /me repeated ÷ its anonymous", "jwtapi HS256 /me repeated rps", "jwtapi HS256 anonymous rps", ">=", 0.9),
-    ("RS256 JwtApi /me repeated ÷ its anonymous", "jwtapi RS256 /me repeated rps", "jwtapi RS256 anonymous rps", ">=", 0.9),
-    ("HS256 /me every token new: JwtApi ÷ stock", "jwtapi HS256 /me every token new rps", "stock HS256 /me every token new rps", ">=", 1.0),
-    ("HS256 JwtApi /me every token new ÷ its anonymous", "jwtapi HS256 /me every token new rps", "jwtapi HS256 anonymous rps", ">=", 0.75),
-    ("HS256 anonymous: JwtApi ÷ stock", "jwtapi HS256 anonymous rps", "stock HS256 anonymous rps", None, None),
-    ("RS256 anonymous: JwtApi ÷ stock", "jwtapi RS256 anonymous rps", "stock RS256 anonymous rps", None, None),
-    ("HS256 peak RSS under /me load: JwtApi ÷ stock", "jwtapi HS256 /me repeated rss", "stock HS256 /me repeated rss", "<=", 1.25),
-]
-for label, a, b, op, goal in goals:
-    values = ratio(a, b)
-    m = statistics.median(values) if values else None
-    met = "" if goal is None or m is None else ("yes" if (m >= goal if op == ">=" else m <= goal) else "no")
-    print(f"| {label} | {summary(values, 2)} | {'' if goal is None else op.replace('>=', '≥ ').replace('<=', '≤ ') + str(goal)} | {met} |")
+    print()
+    print("| Ratio, paired within each round | Median (range) | Goal | Met |")
+    print("|---|---:|---|---|")
+    goals = [
+        ("HS256 /me repeated: JwtApi ÷ stock", "jwtapi HS256 /me repeated rps", "stock HS256 /me repeated rps", ">=", 1.3),
+        ("RS256 /me repeated: JwtApi ÷ stock", "jwtapi RS256 /me repeated rps", "stock RS256 /me repeated rps", ">=", 2.2),
+        ("HS256 JwtApi /me repeated ÷ its anonymous", "jwtapi HS256 /me repeated rps", "jwtapi HS256 anonymous rps", ">=", 0.9),
+        ("RS256 JwtApi /me repeated ÷ its anonymous", "jwtapi RS256 /me repeated rps", "jwtapi RS256 anonymous rps", ">=", 0.9),
+        ("HS256 /me every token new: JwtApi ÷ stock", "jwtapi HS256 /me every token new rps", "stock HS256 /me every token new rps", ">=", 1.0),
+        ("HS256 JwtApi /me every token new ÷ its anonymous", "jwtapi HS256 /me every token new rps", "jwtapi HS256 anonymous rps", ">=", 0.75),
+        ("HS256 anonymous: JwtApi ÷ stock", "jwtapi HS256 anonymous rps", "stock HS256 anonymous rps", None, None),
+        ("RS256 anonymous: JwtApi ÷ stock", "jwtapi RS256 anonymous rps", "stock RS256 anonymous rps", None, None),
+        ("HS256 peak RSS under /me load: JwtApi ÷ stock", "jwtapi HS256 /me repeated rss", "stock HS256 /me repeated rss", "<=", 1.25),
+    ]
+    for label, a, b, op, goal in goals:
+        values = ratio(a, b)
+        m = statistics.median(values) if values else None
+        met = "" if goal is None or m is None else ("yes" if (m >= goal if op == ">=" else m <= goal) else "no")
+        print(f"| {label} | {summary(values, 2)} | {'' if goal is None else op.replace('>=', '≥ ').replace('<=', '≤ ') + str(goal)} | {met} |")
 
 gc_rounds = sorted(r for r in rows if r.startswith("gc"))
 if gc_rounds:

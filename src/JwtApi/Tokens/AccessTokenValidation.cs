@@ -44,7 +44,8 @@ public static class AccessTokenValidation
     public static SecurityTokenException? Refusal(JsonWebToken token, DateTimeOffset now, TimeSpan clockSkew, TimeSpan accessTokenLifetime)
     {
         // The signature's spelling is not checked here but before any parsing, by each caller (BearerEvents'
-        // OnMessageReceived, ahead of the validated-token cache; introspection and /revoke): once per request.
+        // OnMessageReceived, for every token the validated-token cache does not answer; introspection and /revoke):
+        // once per request.
         // RFC 7519 §2: exp, nbf and iat are NumericDates, JSON numbers. IdentityModel also reads a string of digits
         // ("exp":"1900000000"), so the parsed token no longer tells; the payload as sent does.
         if (NonNumericDate(token.EncodedPayload) is { } claim)

@@ -71,7 +71,7 @@ public static class BearerEvents
             {
                 context.Fail(new SecurityTokenTooLargeException($"The token is longer than {MaxTokenLength} characters."));
             }
-            else if (cache is not null && cache.TryGet(header, out var hit, out var identity) && hit is JsonWebToken cached)
+            else if (cache is not null && cache.TryGet(header, out var cached, out var identity))
             {
                 // Validated before, and unexpired: what is left of OnTokenValidated is the revocation check. The
                 // cache holds only header values that passed every check below, the signature's spelling included,

@@ -61,7 +61,7 @@ public sealed class ValidatedTokenCache : IDisposable
     private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds() - (long)TimeSpan.FromDays(1).TotalSeconds;
 
     // Only what a hit hands back: not the TokenValidationResult, which keeps its own identity besides the copy.
-    private sealed record Entry(SecurityToken Token, string? Issuer, string? TokenType, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
+    private sealed record Entry(JsonWebToken Token, ClaimsIdentity Identity, DateTimeOffset ValidUntil);
 
     // Admission: a token is cached on its second sighting. One that is seen once (a flood of new or forged
     // tokens, a client that makes one call) costs no insert and no memory. A fixed table of token hashes, the
@@ -86,8 +86,8 @@ public sealed class ValidatedTokenCache : IDisposable
             IsValid = true,
             SecurityToken = entry.Token,
             ClaimsIdentity = entry.Identity.Clone(),
-            Issuer = entry.Issuer,
-            TokenType = entry.TokenType,
+            Issuer = entry.Token.Issuer,
+            TokenType = entry.Token.Typ,
         };
         return true;
     }
@@ -96,7 +96,7 @@ public sealed class ValidatedTokenCache : IDisposable
     /// The request path's lookup: the validated token and a copy of its identity, without the
     /// <see cref="TokenValidationResult"/> around them (JwtBearer's events need only these two).
     /// </summary>
-    public bool TryGet(string token, [NotNullWhen(true)] out SecurityToken? securityToken, [NotNullWhen(true)] out ClaimsIdentity? identity)
+    public bool TryGet(string token, [NotNullWhen(true)] out JsonWebToken? securityToken, [NotNullWhen(true)] out ClaimsIdentity? identity)
     {
         securityToken = null;
         identity = null;
@@ -155,7 +155,7 @@ public sealed class ValidatedTokenCache : IDisposable
             return;
         }
         // a copy: the first request's own identity is as free to change as every later one's
-        _lru.AddOrUpdate(token, new Entry(jwt, jwt.Issuer, jwt.Typ, identity.Clone(), validUntil));
+        _lru.AddOrUpdate(token, new Entry(jwt, identity.Clone(), validUntil));
     }
 
     /// <summary>True on the second sighting of <paramref name="token"/> (as far as the doorkeeper remembers).</summary>
